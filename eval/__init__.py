@@ -1,0 +1,1 @@
+"""Evaluation suite: reference sets, metrics and runner."""

@@ -1,0 +1,29 @@
+"""Extractive question answering over news articles, with paragraph citations.
+
+>>> from qa import answer
+>>> print(answer("Who directs the Carnegie Russia Eurasia Center?"))
+Alexander Gabuev [¶10]
+"""
+
+from qa.models import go_offline
+
+go_offline()  # before any Hugging Face import: no hub calls, no telemetry
+
+from qa.pipeline import Pipeline, answer, get_pipeline, search  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+from qa.types import Alternative, Answer, Chunk, Citation, Document, Paragraph, Passage  # noqa: E402
+
+__all__ = [
+    "Alternative",
+    "Answer",
+    "Chunk",
+    "Citation",
+    "Document",
+    "Paragraph",
+    "Passage",
+    "Pipeline",
+    "Settings",
+    "answer",
+    "get_pipeline",
+    "search",
+]

