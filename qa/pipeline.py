@@ -72,7 +72,8 @@ class Pipeline:
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         question = validate_question(question, self.settings.max_question_chars)
-        return self.retriever.search(question, validate_k(k or self.settings.k))
+        k = validate_k(k or self.settings.k)
+        return self.retriever.search(question, k, self.settings.retrieval)
 
     def answer(
         self, question: str, history: Sequence[str] | None = None, **overrides: Any
@@ -80,7 +81,7 @@ class Pipeline:
         settings = self.settings.replace(**overrides) if overrides else self.settings
         question = validate_question(question, settings.max_question_chars)
         validate_history(history, settings.max_question_chars)
-        passages = self.retriever.search(question, validate_k(settings.k))
+        passages = self.retriever.search(question, validate_k(settings.k), settings.retrieval)
         candidates = self.reader.read(question, passages)
         return compose_answer(question, question, candidates, passages, settings)
 

@@ -22,6 +22,9 @@ STOPWORDS = frozenset(
 )
 
 
+VARIANTS = ("hybrid+rerank", "hybrid", "dense", "bm25")
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens without stopwords, for BM25."""
     return [t for t in _WORD.findall(text.lower()) if t not in STOPWORDS]
@@ -80,10 +83,15 @@ class Retriever:
     rrf_k: int = 60
     rerank_depth: int = 8
 
-    def search(self, question: str, k: int, *, rerank: bool = True) -> list[Passage]:
-        """The k best passages for ``question``, best first, with each stage's score."""
-        pool = self.hybrid(question)
-        if rerank and self.reranker is not None:
+    def search(self, question: str, k: int, variant: str = "hybrid+rerank") -> list[Passage]:
+        """The k best passages for ``question``, best first, with each stage's score.
+
+        ``variant`` is one of VARIANTS; the non-default ones exist for ablation studies.
+        """
+        if variant not in VARIANTS:
+            raise ValueError(f"retrieval must be one of {', '.join(VARIANTS)}, not {variant!r}")
+        pool = self.hybrid(question, dense=variant != "bm25", lexical=variant != "dense")
+        if variant == "hybrid+rerank" and self.reranker is not None:
             pool = self.rerank(question, pool[: max(k, self.rerank_depth)])
         return pool[:k]
 

@@ -28,6 +28,11 @@ class Settings:
     chunk_size: int = 800
     chunk_overlap: int = 100
 
+    # Retrieval variant: "hybrid+rerank" (default), "hybrid", "dense" or "bm25" (for ablations).
+    retrieval: str = "hybrid+rerank"
+    # Reader: "span" picks a short answer span; "sentence" answers with the best sentence (baseline).
+    reader: str = "span"
+
     k: int = 5  # passages returned by search() and considered by the reader
     candidates: int = 20  # taken from each retriever before fusion
     rrf_k: int = 60  # the constant from Cormack et al. (2009); damps the top ranks' dominance
