@@ -31,14 +31,15 @@ def locate_pieces(text: str, pieces: Sequence[tuple[str, int]]) -> list[tuple[in
     """Offsets in ``text`` of each (piece, reported start) pair, checked against the text.
 
     The splitter reports -1 when it cannot place a piece, and a wrong index is possible
-    with repeated sentences, so a start is trusted only where the text there is the piece;
-    otherwise it is searched for after the previous piece. A piece that is not a substring
-    (a splitter that rewrote text) is dropped rather than cited wrongly.
+    with repeated sentences, so a start is trusted only where the text there is the piece and
+    it comes after the previous piece's start (pieces are in order); otherwise it is searched
+    for after the previous piece. A piece that is not a substring (a splitter that rewrote
+    text) is dropped rather than cited wrongly.
     """
     spans = []
     cursor = 0
     for piece, reported in pieces:
-        start = reported if reported >= 0 and text.startswith(piece, reported) else -1
+        start = reported if reported >= cursor and text.startswith(piece, reported) else -1
         if start < 0:
             start = text.find(piece, cursor)
         if start < 0:

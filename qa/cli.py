@@ -11,6 +11,7 @@ from pathlib import Path
 
 from qa.documents import CorpusError
 from qa.settings import Settings
+from qa.validation import validate_k, validate_question
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -22,11 +23,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _check_question(args: argparse.Namespace, settings: Settings) -> None:
+    """Reject a bad question or k before the models load (seconds), not after."""
+    validate_question(args.question, settings.max_question_chars)
+    validate_k(args.k)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.pipeline import get_pipeline
 
+    settings = _settings(args)
+    _check_question(args, settings)
     history = args.history or None
-    result = get_pipeline(_settings(args)).answer(args.question, history, k=args.k)
+    result = get_pipeline(settings).answer(args.question, history, k=args.k)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -39,7 +48,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from qa.pipeline import get_pipeline
 
-    for rank, p in enumerate(get_pipeline(_settings(args)).search(args.question, args.k), 1):
+    settings = _settings(args)
+    _check_question(args, settings)
+    for rank, p in enumerate(get_pipeline(settings).search(args.question, args.k), 1):
         dense = "-" if p.dense_score is None else f"{p.dense_score:.3f}"
         bm25 = "-" if p.bm25_score is None else f"{p.bm25_score:.2f}"
         rerank = "-" if p.rerank_score is None else f"{p.rerank_score:.2f}"

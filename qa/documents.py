@@ -22,7 +22,9 @@ _BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 _BOILERPLATE = re.compile(
     r"(source link|comments are closed\.?|advertisement|read more\.?|related articles?:?"
     r"|share (this|on)\b.*|follow us\b.*|sign up\b.*newsletter.*|subscribe\b.*"
-    r"|all rights reserved\.?|click here\b.*|(c|©) ?\d{4}\b.*|copyright\b.*)",
+    r"|all rights reserved\.?|click here\b.*|(c|©) ?\d{4}\b.*"
+    # A copyright notice, not any short sentence about copyright ("Copyright law changed.").
+    r"|copyright ?(©|\(c\)|\d{4}\b).*|copyright\b.*\ball rights reserved\.?)",
     re.IGNORECASE,
 )
 
@@ -38,21 +40,24 @@ def is_boilerplate(block: str) -> bool:
 
 def split_paragraphs(doc_id: str, text: str) -> tuple[Paragraph, ...]:
     """Number the blank-line-separated blocks of ``text`` from 1, in order."""
-    return tuple(
-        Paragraph(
-            doc_id=doc_id,
-            number=number,
-            start=match.start() + _leading_space(match.group()),
-            end=match.end(),
-            text=match.group().strip(),
-            boilerplate=is_boilerplate(match.group()),
+    paragraphs = []
+    for number, match in enumerate(_BLOCK.finditer(text), start=1):
+        block = match.group()
+        # Offsets bound the stripped text, so text[start:end] == paragraph.text always holds.
+        start = match.start() + len(block) - len(block.lstrip())
+        end = match.end() - (len(block) - len(block.rstrip()))
+        stripped = block.strip()
+        paragraphs.append(
+            Paragraph(
+                doc_id=doc_id,
+                number=number,
+                start=start,
+                end=end,
+                text=stripped,
+                boilerplate=is_boilerplate(stripped),
+            )
         )
-        for number, match in enumerate(_BLOCK.finditer(text), start=1)
-    )
-
-
-def _leading_space(block: str) -> int:
-    return len(block) - len(block.lstrip())
+    return tuple(paragraphs)
 
 
 def make_document(doc_id: str, text: str) -> Document:

@@ -81,7 +81,7 @@ def open_index(
             log.warning("%s; rebuilding the index", err)
     index, chunks, manifest = build_index(documents, settings, embedder, progress)
     try:
-        save_index(folder, index, chunks, manifest)
+        manifest = save_index(folder, index, chunks, manifest)
     except OSError as err:
         # A read-only or full disk must not stop answering; the index lives in memory meanwhile.
         log.warning("could not save the index to %s (%s); using it in memory", folder, err)

@@ -9,8 +9,9 @@ from typing import Any
 
 from qa.documents import load_documents
 from qa.embedding import SentenceTransformerEmbedder
+from qa.followup import resolve
 from qa.indexing import build_index, open_index
-from qa.reader import Candidate, SentenceReader, sigmoid
+from qa.reader import Candidate, SentenceReader, SpanReader, sigmoid
 from qa.rerank import load_cross_encoder
 from qa.retrieval import BM25Index, Retriever
 from qa.settings import Settings
@@ -63,12 +64,17 @@ class Pipeline:
             candidates=settings.candidates,
             rrf_k=settings.rrf_k,
         )
-        self.reader = SentenceReader(self.scorer)
+        self.readers = {"sentence": SentenceReader(self.scorer), "span": SpanReader(self.scorer)}
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Pipeline:
         settings = settings or Settings()
         return cls(load_documents(settings.corpus_dir), settings, **kwargs)
+
+    def reader(self, settings: Settings) -> SentenceReader | SpanReader:
+        if settings.reader not in self.readers:
+            raise ValueError(f"reader must be one of {', '.join(self.readers)}")
+        return self.readers[settings.reader]
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         question = validate_question(question, self.settings.max_question_chars)
@@ -80,10 +86,11 @@ class Pipeline:
     ) -> Answer:
         settings = self.settings.replace(**overrides) if overrides else self.settings
         question = validate_question(question, settings.max_question_chars)
-        validate_history(history, settings.max_question_chars)
-        passages = self.retriever.search(question, validate_k(settings.k), settings.retrieval)
-        candidates = self.reader.read(question, passages)
-        return compose_answer(question, question, candidates, passages, settings)
+        turns = validate_history(history, settings.max_question_chars)
+        resolved = resolve(question, turns[-settings.max_history_turns :]) if turns else question
+        passages = self.retriever.search(resolved, validate_k(settings.k), settings.retrieval)
+        candidates = self.reader(settings).read(resolved, passages)
+        return compose_answer(question, resolved, candidates, passages, settings)
 
 
 def compose_answer(

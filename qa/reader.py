@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.nlp import sentence_spans
+from qa.nlp import parse, sentence_spans
+from qa.question import analyse
+from qa.spans import content_lemmas, sentence_candidates, span_features
 from qa.rerank import Scorer
 from qa.types import Passage
 
@@ -23,6 +25,7 @@ class Candidate:
     sentence: str
     sentence_score: float
     score: float
+    features: dict[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,101 @@ class SentenceReader:
             Candidate(s.text, s.passage, s.start, s.end, s.text, s.score, s.score)
             for s in rank_sentences(question, passages, self.scorer, self.depth)
         ]
+
+
+# Weights of the span score, a linear model over qa.spans features (see eval/tune_reader.py).
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "bias": 0.0,
+    "sentence": 0.5,
+    "passage": 0.1,
+    "sentence_rank": -0.5,
+    "type_exact": 2.0,
+    "type_contains": 0.8,
+    "focus": 1.0,
+    "overlap": -3.0,
+    "all_in_question": -3.0,
+    "no_content": -3.0,
+    "distance": -0.8,
+    "linked": 0.8,
+    "length": -0.3,
+    "long": -0.5,
+    "is_ent": 0.3,
+    "is_np": 0.2,
+    "is_clause": 0.0,
+    "why_clause": 2.0,
+    "how_manner": 1.0,
+    "numeric": 0.0,
+    "proper": 0.2,
+}
+
+
+class SpanReader:
+    """Short answer spans: the best sentences, then the best phrase inside them."""
+
+    def __init__(
+        self, scorer: Scorer, weights: dict[str, float] | None = None, depth: int = 3,
+        sentences: int = 3,
+    ) -> None:
+        self.scorer = scorer
+        self.weights = weights or DEFAULT_WEIGHTS
+        self.depth = depth
+        self.sentences = sentences
+
+    def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
+        ranked = rank_sentences(question, passages, self.scorer, self.depth)
+        if not ranked:
+            return []
+        found = sorted(self.candidates(question, ranked), key=lambda c: -c.score)
+        return dedupe(found) or [_sentence_candidate(ranked[0])]
+
+    def candidates(self, question: str, ranked: Sequence[Sentence]) -> list[Candidate]:
+        """Every span candidate of the top sentences, scored, in no particular order."""
+        qdoc = parse(question)
+        info = analyse(question, qdoc)
+        qlemmas = content_lemmas(qdoc)
+        found: list[Candidate] = []
+        for rank, sentence in enumerate(ranked[: self.sentences]):
+            found += self._spans(sentence, rank, ranked[0].score, info, qlemmas)
+        return found
+
+    def _spans(self, sentence, rank, best, info, qlemmas) -> list[Candidate]:
+        text = sentence.passage.paragraph_text
+        doc = parse(text)
+        sent = doc.char_span(sentence.start, sentence.end, alignment_mode="expand")
+        if sent is None:
+            return []
+        matched = [t.i for t in sent if t.lemma_.lower() in qlemmas]
+        out = []
+        for cand in sentence_candidates(doc, sent):
+            feats = span_features(doc, cand, sent, info, qlemmas, matched)
+            feats["sentence"] = sentence.score - best
+            feats["passage"] = sentence.passage.score
+            feats["sentence_rank"] = float(rank)
+            score = self.weights.get("bias", 0.0) + sum(
+                self.weights.get(name, 0.0) * value for name, value in feats.items()
+            )
+            start = doc[cand.first].idx
+            end = doc[cand.last - 1].idx + len(doc[cand.last - 1])
+            out.append(Candidate(text[start:end], sentence.passage, start, end, sentence.text,
+                                 sentence.score, score, feats))
+        return out
+
+
+def _sentence_candidate(sentence: Sentence) -> Candidate:
+    return Candidate(sentence.text, sentence.passage, sentence.start, sentence.end,
+                     sentence.text, sentence.score, sentence.score)
+
+
+def dedupe(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Keep the best-scored candidate per normalised answer text."""
+    seen: set[str] = set()
+    kept = []
+    for cand in candidates:
+        key = " ".join(cand.text.lower().split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(cand)
+    return kept
 
 
 def sigmoid(x: float) -> float:

@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,12 @@ def corpus_hash(files: dict[str, str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def save_index(folder: Path, index: Any, chunks: Sequence[Chunk], manifest: Manifest) -> None:
-    """Write the three files to a temporary folder, then swap it in for ``folder``."""
+def save_index(folder: Path, index: Any, chunks: Sequence[Chunk], manifest: Manifest) -> Manifest:
+    """Write the three files to a temporary folder, then swap it in for ``folder``.
+
+    Returns the manifest as written (with its creation time). Any failure is an OSError and
+    leaves the previous index in place and no temporary folder behind.
+    """
     import faiss
 
     folder = Path(folder)
@@ -68,13 +72,21 @@ def save_index(folder: Path, index: Any, chunks: Sequence[Chunk], manifest: Mani
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    faiss.write_index(index, str(tmp / FAISS_FILE))
-    with open(tmp / CHUNKS_FILE, "w", encoding="utf-8") as out:
-        for chunk in chunks:
-            out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    stamped = {**asdict(manifest), "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    (tmp / MANIFEST_FILE).write_text(json.dumps(stamped, indent=2, sort_keys=True))
-    _swap_in(tmp, folder)
+    try:
+        try:
+            faiss.write_index(index, str(tmp / FAISS_FILE))
+        except RuntimeError as err:  # FAISS reports a full disk or an I/O error this way
+            raise OSError(f"could not write {tmp / FAISS_FILE}: {err}") from err
+        with open(tmp / CHUNKS_FILE, "w", encoding="utf-8") as out:
+            for chunk in chunks:
+                out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        stamped = replace(manifest, created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        data = json.dumps(asdict(stamped), indent=2, sort_keys=True)
+        (tmp / MANIFEST_FILE).write_text(data, encoding="utf-8")
+        _swap_in(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return stamped
 
 
 def _swap_in(tmp: Path, folder: Path) -> None:
@@ -101,7 +113,7 @@ def recover_backup(folder: Path) -> None:
 
 def read_manifest(folder: Path) -> Manifest:
     try:
-        data = json.loads((Path(folder) / MANIFEST_FILE).read_text())
+        data = json.loads((Path(folder) / MANIFEST_FILE).read_text(encoding="utf-8"))
         return Manifest(**data)
     except FileNotFoundError as err:
         raise IndexLoadError(f"no index at {folder}") from err

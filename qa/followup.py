@@ -1,0 +1,118 @@
+"""Follow-up questions without an LLM: pronouns and ellipsis resolved from earlier turns.
+
+"What does she believe?" after "Who is Theresa Fallon?" becomes
+"What does Theresa Fallon believe?"; "What about Raffaello Pantucci?" after
+"Where does Theresa Fallon work?" becomes "Where does Raffaello Pantucci work?".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.nlp import parse
+
+PERSONAL = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
+NEUTER = {"it", "its", "itself"}
+PLURAL = {"they", "them", "their", "theirs", "themselves"}
+POSSESSIVE = {"his", "hers", "its", "their", "theirs"}
+_ELLIPSIS = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
+_AND = re.compile(r"^\s*and\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
+_PERSON_LABELS = {"PERSON"}
+_GROUP_LABELS = {"ORG", "NORP", "GPE"}
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    text: str
+    label: str  # entity label, or "NOUN" for a plain noun phrase
+    start: int  # character offsets in the question it came from
+    end: int
+
+
+def mentions(question: str) -> list[Mention]:
+    """Named entities of a question, then its noun phrases that are not pronouns or wh-words."""
+    doc = parse(question)
+    found = [Mention(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+    covered = {i for e in doc.ents for i in range(e.start, e.end)}
+    for chunk in doc.noun_chunks:
+        if chunk.root.pos_ in ("PRON", "DET") or chunk.root.tag_.startswith("W"):
+            continue
+        if not any(t.i in covered for t in chunk):
+            label = "PROPN" if chunk.root.pos_ == "PROPN" else "NOUN"
+            found.append(Mention(chunk.text, label, chunk.start_char, chunk.end_char))
+    found.sort(key=lambda m: m.start)
+    return _coordinated(question, found) + found
+
+
+def _coordinated(question: str, found: list[Mention]) -> list[Mention]:
+    """"China and Russia" as one plural mention, the antecedent of "they"."""
+    pairs = []
+    for left, right in zip(found, found[1:], strict=False):
+        if question[left.end : right.start].strip().lower() in ("and", "&"):
+            pairs.append(Mention(question[left.start : right.end], "GROUP", left.start, right.end))
+    return pairs
+
+
+def pick_antecedent(pronoun: str, candidates: Sequence[Mention]) -> Mention | None:
+    """The first candidate whose kind fits the pronoun (he/she: a person; it: not a person)."""
+    def fits(m: Mention) -> bool:
+        if pronoun in PERSONAL:
+            return m.label in _PERSON_LABELS | {"PROPN"}
+        if pronoun in NEUTER:
+            return m.label not in _PERSON_LABELS | {"GROUP"}
+        return m.label not in _PERSON_LABELS
+    groups = [m for m in candidates if m.label == "GROUP"] if pronoun in PLURAL else []
+    named = [m for m in candidates if m.label not in ("NOUN", "GROUP")]
+    preferred = groups + named + [m for m in candidates if m.label == "NOUN"]
+    return next((m for m in preferred if fits(m)), None)
+
+
+def replace_pronouns(question: str, candidates: Sequence[Mention]) -> str:
+    """Each third-person pronoun replaced by the antecedent that fits it."""
+    doc = parse(question)
+    pieces, cursor = [], 0
+    for token in doc:
+        word = token.lower_
+        if token.pos_ != "PRON" and token.tag_ != "PRP$":
+            continue
+        if word not in PERSONAL | NEUTER | PLURAL or _is_expletive(token):
+            continue
+        antecedent = pick_antecedent(word, candidates)
+        if antecedent is None:
+            continue
+        possessive = word in POSSESSIVE or token.tag_ == "PRP$"
+        pieces += [question[cursor : token.idx], antecedent.text + ("’s" if possessive else "")]
+        cursor = token.idx + len(token.text)
+    return "".join(pieces) + question[cursor:]
+
+
+def _is_expletive(token) -> bool:
+    """'it' in "Is it true that ..." or "it is said" refers to nothing."""
+    return token.lower_ == "it" and token.dep_ == "expl"
+
+
+def resolve(question: str, history: Sequence[str]) -> str:
+    """``question`` made self-contained using the earlier questions (oldest first)."""
+    resolved_history: list[str] = []
+    for turn in history:
+        resolved_history.append(_resolve_one(turn, resolved_history))
+    return _resolve_one(question, resolved_history)
+
+
+def _resolve_one(question: str, history: Sequence[str]) -> str:
+    if not history:
+        return question
+    previous = history[-1]
+    candidates = [m for turn in reversed(history) for m in mentions(turn)]
+    ellipsis = _ELLIPSIS.match(question) or _AND.match(question)
+    if ellipsis and (prior := mentions(previous)):
+        target = next((m for m in prior if m.label not in ("NOUN", "GROUP")), prior[-1])
+        new = ellipsis.group(1)
+        return previous[: target.start] + new + previous[target.end :]
+    rewritten = replace_pronouns(question, candidates)
+    if rewritten == question and not mentions(question) and candidates:
+        # A bare follow-up ("Why?", "When was that?") carries its topic from the last turn.
+        return f"{question} ({previous})"
+    return rewritten
