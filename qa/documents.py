@@ -69,8 +69,11 @@ def make_document(doc_id: str, text: str) -> Document:
     return Document(id=doc_id, title=paragraphs[0].text, text=text, paragraphs=paragraphs)
 
 
-def read_document(path: Path) -> Document:
-    """Read one article file; raise CorpusError saying what is wrong with it."""
+def read_document(path: Path, doc_id: str | None = None) -> Document:
+    """Read one article file; raise CorpusError saying what is wrong with it.
+
+    ``doc_id`` defaults to the file name.
+    """
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise CorpusError(f"{path.name}: {size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit")
@@ -82,7 +85,7 @@ def read_document(path: Path) -> Document:
     except UnicodeDecodeError as err:
         reason = f"{err.reason} at byte {err.start}"
         raise CorpusError(f"{path.name}: not UTF-8 text ({reason})") from err
-    return make_document(path.name, text)
+    return make_document(doc_id or path.name, text)
 
 
 def article_files(folder: Path) -> Iterator[Path]:
@@ -93,14 +96,18 @@ def article_files(folder: Path) -> Iterator[Path]:
 
 
 def load_documents(folder: Path) -> list[Document]:
-    """Every readable article under ``folder``; unreadable files are skipped with a warning."""
+    """Every readable article under ``folder``; unreadable files are skipped with a warning.
+
+    A document's id is its path relative to ``folder`` (the file name for a flat folder), so
+    two files of the same name in different subfolders stay two documents.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder}")
     documents = []
     for path in article_files(folder):
         try:
-            documents.append(read_document(path))
+            documents.append(read_document(path, path.relative_to(folder).as_posix()))
         except (CorpusError, OSError) as err:
             log.warning("skipped %s", err)
     if not documents:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from qa.nlp import parse
 
@@ -49,7 +50,7 @@ def mentions(question: str) -> list[Mention]:
 def _coordinated(question: str, found: list[Mention]) -> list[Mention]:
     """"China and Russia" as one plural mention, the antecedent of "they"."""
     pairs = []
-    for left, right in zip(found, found[1:], strict=False):
+    for left, right in pairwise(found):
         if question[left.end : right.start].strip().lower() in ("and", "&"):
             pairs.append(Mention(question[left.start : right.end], "GROUP", left.start, right.end))
     return pairs

@@ -7,15 +7,17 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from qa.calibration import load_models
+from qa.compose import compose_answer
 from qa.documents import load_documents
 from qa.embedding import SentenceTransformerEmbedder
 from qa.followup import resolve
 from qa.indexing import build_index, open_index
-from qa.reader import Candidate, SentenceReader, SpanReader, sigmoid
+from qa.reader import SentenceReader, SpanReader
 from qa.rerank import load_cross_encoder
 from qa.retrieval import BM25Index, Retriever
 from qa.settings import Settings
-from qa.types import Answer, Citation, Document, Passage
+from qa.types import Answer, Document, Passage
 from qa.validation import validate_history, validate_k, validate_question
 
 # Settings that change the index or the models; the others may vary per call.
@@ -90,46 +92,8 @@ class Pipeline:
         resolved = resolve(question, turns[-settings.max_history_turns :]) if turns else question
         passages = self.retriever.search(resolved, validate_k(settings.k), settings.retrieval)
         candidates = self.reader(settings).read(resolved, passages)
-        return compose_answer(question, resolved, candidates, passages, settings)
-
-
-def compose_answer(
-    question: str,
-    resolved: str,
-    candidates: Sequence[Candidate],
-    passages: Sequence[Passage],
-    settings: Settings,
-) -> Answer:
-    """Turn ranked candidates into an Answer, or an abstention when the evidence is weak."""
-    nearest = tuple(p.citation() for p in passages)
-    top = passages[0].score if passages else float("-inf")
-    if not candidates or top < settings.abstain_threshold:
-        confidence = sigmoid(top) if passages else 0.0
-        return Answer(question, "", True, confidence, (), "", resolved, passages=nearest)
-    best = candidates[0]
-    return Answer(
-        question=question,
-        text=best.text,
-        abstained=False,
-        confidence=sigmoid(best.score),
-        citations=tuple(supporting_citations(best, passages)),
-        evidence=best.sentence,
-        resolved_question=resolved,
-        passages=nearest,
-    )
-
-
-def supporting_citations(best: Candidate, passages: Sequence[Passage]) -> list[Citation]:
-    """The answer's own paragraph first, then other retrieved paragraphs that state it too."""
-    citations = [best.passage.citation(best.start, best.end)]
-    seen = {(best.passage.chunk.doc_id, best.passage.chunk.paragraph)}
-    for passage in passages:
-        key = (passage.chunk.doc_id, passage.chunk.paragraph)
-        start = passage.paragraph_text.find(best.text)
-        if key not in seen and start >= 0:
-            seen.add(key)
-            citations.append(passage.citation(start, start + len(best.text)))
-    return citations
+        model = load_models()["confidence"]
+        return compose_answer(question, resolved, candidates, passages, settings, model)
 
 
 _pipelines: dict[tuple, Pipeline] = {}

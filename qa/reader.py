@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from qa.calibration import LinearModel, load_models
 from qa.nlp import parse, sentence_spans
 from qa.question import analyse
-from qa.spans import content_lemmas, sentence_candidates, span_features
 from qa.rerank import Scorer
+from qa.spans import content_lemmas, sentence_candidates, span_features
 from qa.types import Passage
 
 
@@ -73,41 +72,14 @@ class SentenceReader:
         ]
 
 
-# Weights of the span score, a linear model over qa.spans features (see eval/tune_reader.py).
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "bias": 0.0,
-    "sentence": 0.5,
-    "passage": 0.1,
-    "sentence_rank": -0.5,
-    "type_exact": 2.0,
-    "type_contains": 0.8,
-    "focus": 1.0,
-    "overlap": -3.0,
-    "all_in_question": -3.0,
-    "no_content": -3.0,
-    "distance": -0.8,
-    "linked": 0.8,
-    "length": -0.3,
-    "long": -0.5,
-    "is_ent": 0.3,
-    "is_np": 0.2,
-    "is_clause": 0.0,
-    "why_clause": 2.0,
-    "how_manner": 1.0,
-    "numeric": 0.0,
-    "proper": 0.2,
-}
-
-
 class SpanReader:
     """Short answer spans: the best sentences, then the best phrase inside them."""
 
     def __init__(
-        self, scorer: Scorer, weights: dict[str, float] | None = None, depth: int = 3,
-        sentences: int = 3,
+        self, scorer: Scorer, model: LinearModel | None = None, depth: int = 3, sentences: int = 3
     ) -> None:
         self.scorer = scorer
-        self.weights = weights or DEFAULT_WEIGHTS
+        self.model = model or load_models()["span"]
         self.depth = depth
         self.sentences = sentences
 
@@ -139,11 +111,10 @@ class SpanReader:
         for cand in sentence_candidates(doc, sent):
             feats = span_features(doc, cand, sent, info, qlemmas, matched)
             feats["sentence"] = sentence.score - best
+            feats["sentence_abs"] = sentence.score
             feats["passage"] = sentence.passage.score
             feats["sentence_rank"] = float(rank)
-            score = self.weights.get("bias", 0.0) + sum(
-                self.weights.get(name, 0.0) * value for name, value in feats.items()
-            )
+            score = self.model.score(feats)
             start = doc[cand.first].idx
             end = doc[cand.last - 1].idx + len(doc[cand.last - 1])
             out.append(Candidate(text[start:end], sentence.passage, start, end, sentence.text,
@@ -166,7 +137,3 @@ def dedupe(candidates: Sequence[Candidate]) -> list[Candidate]:
             seen.add(key)
             kept.append(cand)
     return kept
-
-
-def sigmoid(x: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-x)))

@@ -30,7 +30,7 @@ class Settings:
 
     # Retrieval variant: "hybrid+rerank" (default), "hybrid", "dense" or "bm25" (for ablations).
     retrieval: str = "hybrid+rerank"
-    # Reader: "span" picks a short answer span; "sentence" answers with the best sentence (baseline).
+    # Reader: "span" picks a short answer span; "sentence" answers with the best sentence.
     reader: str = "span"
 
     k: int = 5  # passages returned by search() and considered by the reader
@@ -38,8 +38,11 @@ class Settings:
     rrf_k: int = 60  # the constant from Cormack et al. (2009); damps the top ranks' dominance
     embed_batch_size: int = 32
 
-    # Rerank logit below which the best passage is judged not to answer (see README, Abstention).
-    abstain_threshold: float = -4.0
+    # Calibrated confidence under which the answer is withheld (see README, Abstention).
+    abstain_threshold: float = 0.2
+    max_alternatives: int = 3
+    # A runner-up this close to the best (as a share of its confidence) flags a conflict.
+    conflict_ratio: float = 0.8
     # Longer than any real question; bounds the work one caller can ask for.
     max_question_chars: int = 2000
     max_history_turns: int = 3

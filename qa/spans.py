@@ -88,6 +88,10 @@ def span_features(
         "how_manner": float(question.kind == "how" and _starts(span, _MANNER_WORDS)),
         "numeric": float(any(t.like_num for t in span)),
         "proper": sum(t.pos_ == "PROPN" for t in span) / len(span),
+        # Crosses with the question kind: what a good span looks like depends on what is asked.
+        f"{question.kind}|{cand.kind}": 1.0,
+        f"{question.kind}|length": math.log1p(len(span)),
+        f"{question.kind}|proper": float(span.root.pos_ == "PROPN"),
     }
 
 

@@ -1,0 +1,123 @@
+"""Fit the span scorer and the confidence model; writes qa/weights.json.
+
+    python -m eval.tune --questions 700
+
+Tuning data, and only this: SQuAD v1.1 dev articles 1-24 (the "dev" split; articles 25-48 are
+kept for reporting), their questions asked against a different article as negatives, and the
+seed article's reference set. Both models are logistic regressions over qa.spans features.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from eval.datasets import shared_data_dir
+from eval.external import SquadArticle, load_squad, squad_document
+from eval.metrics import f1_score
+from qa.calibration import WEIGHTS_FILE, LinearModel, confidence_features
+from qa.pipeline import Pipeline
+from qa.reader import rank_sentences
+from qa.settings import Settings
+
+SQUAD = "squad_v1.1_dev.json"
+
+
+@dataclass
+class Example:
+    golds: list[str]  # [] for a negative (the article does not hold the answer)
+    candidates: list[tuple[str, dict[str, float]]]
+
+
+def article_pipeline(article: SquadArticle) -> Pipeline:
+    return Pipeline([squad_document(article)], Settings(), persist=False)
+
+
+def sample_questions(articles: list[SquadArticle], n: int, seed: int) -> dict[int, list[dict]]:
+    """n questions from articles 1-24, grouped by article index (0-based)."""
+    pool = [(i, qa) for i in range(24) for _, qa in articles[i].questions]
+    random.Random(seed).shuffle(pool)
+    grouped: dict[int, list[dict]] = {}
+    for i, qa in pool[:n]:
+        grouped.setdefault(i, []).append(qa)
+    return grouped
+
+
+def examples(pipeline: Pipeline, questions: list[dict], negative: bool) -> Iterator[Example]:
+    reader = pipeline.readers["span"]
+    for qa in questions:
+        passages = pipeline.retriever.search(qa["question"], pipeline.settings.k)
+        ranked = rank_sentences(qa["question"], passages, reader.scorer, reader.depth)
+        found = reader.candidates(qa["question"], ranked)
+        golds = [] if negative else [a["text"] for a in qa["answers"]]
+        yield Example(golds, [(c.text, c.features or {}) for c in found])
+
+
+def collect(articles: list[SquadArticle], n: int, seed: int) -> list[Example]:
+    """Positives from each sampled article; negatives: its questions asked of the next one."""
+    grouped = sample_questions(articles, n, seed)
+    out: list[Example] = []
+    for i, questions in sorted(grouped.items()):
+        out += examples(article_pipeline(articles[i]), questions, negative=False)
+        other = article_pipeline(articles[(i + 1) % 24])
+        out += examples(other, questions[: max(1, len(questions) // 3)], negative=True)
+        print(f"article {i + 1}: {len(out)} examples", flush=True)
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=3000).fit(x, y)
+    return model.coef_[0], float(model.intercept_[0])
+
+
+def fit_span_model(data: list[Example]) -> LinearModel:
+    """Pointwise: a candidate is positive when its F1 with a gold answer is at least 0.8."""
+    rows = [(f, f1_score(t, e.golds)) for e in data if e.golds for t, f in e.candidates]
+    names = sorted({k for f, _ in rows for k in f})
+    x = np.array([[f.get(k, 0.0) for k in names] for f, _ in rows])
+    coef, bias = fit_logistic(x, np.array([s >= 0.8 for _, s in rows], dtype=int))
+    return LinearModel(dict(zip(names, np.round(coef, 4).tolist(), strict=True)), round(bias, 4))
+
+
+def fit_confidence(data: list[Example], span: LinearModel) -> LinearModel:
+    """Probability that the chosen answer is right (F1 >= 0.5); negatives are never right."""
+    feats, labels = [], []
+    for example in data:
+        if not example.candidates:
+            continue
+        scored = sorted(((span.score(f), t, f) for t, f in example.candidates), reverse=True)
+        feats.append(confidence_features([s for s, _, _ in scored], scored[0][2]))
+        labels.append(bool(example.golds) and f1_score(scored[0][1], example.golds) >= 0.5)
+    names = sorted(feats[0])
+    x = np.array([[f[k] for k in names] for f in feats])
+    coef, bias = fit_logistic(x, np.array(labels, dtype=int))
+    return LinearModel(dict(zip(names, np.round(coef, 4).tolist(), strict=True)), round(bias, 4))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--questions", type=int, default=700)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    data = collect(load_squad(shared_data_dir() / SQUAD), args.questions, args.seed)
+    span = fit_span_model(data)
+    confidence = fit_confidence(data, span)
+    fitted = {
+        "span": span.to_dict(),
+        "confidence": confidence.to_dict(),
+        "fitted_on": f"SQuAD v1.1 dev articles 1-24, {args.questions} questions, "
+        f"seed {args.seed}, with cross-article negatives",
+    }
+    WEIGHTS_FILE.write_text(json.dumps(fitted, indent=1, sort_keys=True))
+    print(f"wrote {WEIGHTS_FILE}")
+
+
+if __name__ == "__main__":
+    main()

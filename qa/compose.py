@@ -1,0 +1,94 @@
+"""From ranked answer candidates to an Answer: confidence, abstention, citations, alternatives."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from qa.calibration import LinearModel, confidence_features
+from qa.reader import Candidate
+from qa.settings import Settings
+from qa.types import Alternative, Answer, Citation, Passage
+
+
+def compose_answer(
+    question: str,
+    resolved: str,
+    candidates: Sequence[Candidate],
+    passages: Sequence[Passage],
+    settings: Settings,
+    confidence_model: LinearModel,
+) -> Answer:
+    """The best candidate as an Answer, or an abstention when its confidence is too low."""
+    nearest = tuple(p.citation() for p in passages)
+    if not candidates:
+        return Answer(question, "", True, 0.0, (), "", resolved, passages=nearest)
+    best = candidates[0]
+    scores = [c.score for c in candidates]
+    confidence = confidence_model.probability(confidence_features(scores, best.features or {}))
+    if confidence < settings.abstain_threshold:
+        return Answer(question, "", True, confidence, (), "", resolved, passages=nearest)
+    alternatives = rank_alternatives(candidates, confidence, settings.max_alternatives)
+    conflict = bool(alternatives) and alternatives[0].confidence >= (
+        settings.conflict_ratio * confidence
+    )
+    return Answer(
+        question=question,
+        text=best.text,
+        abstained=False,
+        confidence=confidence,
+        citations=tuple(supporting_citations(best, passages)),
+        evidence=best.sentence,
+        resolved_question=resolved,
+        alternatives=alternatives,
+        conflict=conflict,
+        passages=nearest,
+    )
+
+
+def rank_alternatives(
+    candidates: Sequence[Candidate], confidence: float, limit: int
+) -> tuple[Alternative, ...]:
+    """Runner-up answers that are not part of the best one (nor contain it), each cited.
+
+    An alternative's confidence is the best's scaled by exp(score gap): the span scores are
+    logits of one model, so the gap says how much less likely the runner-up is.
+    """
+    best = candidates[0]
+    kept: list[Alternative] = []
+    for cand in candidates[1:]:
+        if len(kept) == limit:
+            break
+        if _overlaps(cand, best) or any(_same_text(cand.text, a.text) for a in kept):
+            continue
+        share = confidence * math.exp(min(cand.score - best.score, 0.0))
+        kept.append(Alternative(cand.text, share, cand.passage.citation(cand.start, cand.end)))
+    return tuple(kept)
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    """Two spans of the same paragraph that share characters, or the same words anywhere."""
+    same_place = a.passage.chunk.paragraph == b.passage.chunk.paragraph and (
+        a.passage.chunk.doc_id == b.passage.chunk.doc_id
+    )
+    if same_place and a.start < b.end and b.start < a.end:
+        return True
+    return _same_text(a.text, b.text)
+
+
+def _same_text(a: str, b: str) -> bool:
+    x, y = a.lower(), b.lower()
+    return x in y or y in x
+
+
+def supporting_citations(best: Candidate, passages: Sequence[Passage]) -> list[Citation]:
+    """The answer's own paragraph first, then other retrieved paragraphs that state it too."""
+    citations = [best.passage.citation(best.start, best.end)]
+    seen = {(best.passage.chunk.doc_id, best.passage.chunk.paragraph)}
+    for passage in passages:
+        key = (passage.chunk.doc_id, passage.chunk.paragraph)
+        start = passage.paragraph_text.find(best.text)
+        if key not in seen and start >= 0:
+            seen.add(key)
+            citations.append(passage.citation(start, start + len(best.text)))
+    return citations
