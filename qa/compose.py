@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 from qa.calibration import LinearModel, confidence_features
@@ -82,13 +83,20 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def supporting_citations(best: Candidate, passages: Sequence[Passage]) -> list[Citation]:
-    """The answer's own paragraph first, then other retrieved paragraphs that state it too."""
+    """The answer's own paragraph first, then other retrieved paragraphs that state it too.
+
+    Only answers of two or more words count as restated: a lone "President" or "Xi" occurs in
+    many paragraphs without supporting anything.
+    """
     citations = [best.passage.citation(best.start, best.end)]
+    if len(best.text.split()) < 2:
+        return citations
     seen = {(best.passage.chunk.doc_id, best.passage.chunk.paragraph)}
+    pattern = re.compile(rf"(?<!\w){re.escape(best.text)}(?!\w)")
     for passage in passages:
         key = (passage.chunk.doc_id, passage.chunk.paragraph)
-        start = passage.paragraph_text.find(best.text)
-        if key not in seen and start >= 0:
+        match = pattern.search(passage.paragraph_text)
+        if key not in seen and match:
             seen.add(key)
-            citations.append(passage.citation(start, start + len(best.text)))
+            citations.append(passage.citation(match.start(), match.end()))
     return citations

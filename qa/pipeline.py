@@ -80,7 +80,7 @@ class Pipeline:
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         question = validate_question(question, self.settings.max_question_chars)
-        k = validate_k(k or self.settings.k)
+        k = validate_k(self.settings.k if k is None else k)
         return self.retriever.search(question, k, self.settings.retrieval)
 
     def answer(

@@ -20,7 +20,7 @@ import numpy as np
 
 from qa.types import Chunk
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: paragraph ends trimmed, document ids relative to the corpus
 FAISS_FILE = "faiss.index"
 CHUNKS_FILE = "chunks.jsonl"
 MANIFEST_FILE = "manifest.json"

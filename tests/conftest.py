@@ -1,0 +1,107 @@
+"""Shared fixtures: the seed article, a model-free fake embedder, and the real pipeline.
+
+Unit tests use ``fake_embedder`` (hashed bag of words, no model files). Tests marked
+``slow`` share one real pipeline per session, built into a temporary index folder so the
+repository's ``index/`` is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.documents import make_document
+from qa.settings import PROJECT_ROOT, Settings
+from qa.types import Document
+
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+SEED_NAME = "000_36ba9c20c5f9ac76.txt"
+SEED_PATH = SEEDS_DIR / SEED_NAME
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag-of-words vectors, unit length; counts its work.
+
+    Texts sharing words get a positive cosine similarity, so dense search behaves sensibly
+    on toy corpora, and no model is loaded.
+    """
+
+    def __init__(self, dimension: int = 64, model_id: str = "test/hashed-bag-of-words") -> None:
+        self.model_id = model_id
+        self.dimension = dimension
+        self.calls = 0  # embed() calls
+        self.texts = 0  # texts embedded, queries included
+
+    def embed(self, texts: Sequence[str], is_query: bool = False) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in _TOKEN.findall(text.lower()):
+                digest = hashlib.sha256(token.encode()).digest()
+                vectors[row, int.from_bytes(digest[:4], "little") % self.dimension] += 1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def make_embedder() -> type[FakeEmbedder]:
+    """The FakeEmbedder class, for tests that need another dimension or model id."""
+    return FakeEmbedder
+
+
+@pytest.fixture(scope="session")
+def seed_path() -> Path:
+    return SEED_PATH
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_document(seed_text: str) -> Document:
+    return make_document(SEED_NAME, seed_text)
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A writable copy of seeds/ that a test may edit."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS_DIR, folder)
+    return folder
+
+
+# --- the real pipeline (slow tests only) ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Default settings with a temporary index folder (the repository's index/ stays as is)."""
+    return Settings(index_dir=tmp_path_factory.mktemp("real-index") / "seeds")
+
+
+@pytest.fixture(scope="session")
+def real_pipeline(real_settings: Settings):
+    """The packaged models over the seed article, loaded once per session.
+
+    Built through get_pipeline(), so qa.answer(..., index_dir=...) and the CLI with
+    --index-dir reuse this instance instead of loading the models again.
+    """
+    from qa.pipeline import get_pipeline
+
+    return get_pipeline(real_settings)

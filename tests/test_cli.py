@@ -1,0 +1,146 @@
+"""The ``qa`` command. Input errors are caught before any model loads, so most tests are fast."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.cli import build_parser, main
+from qa.settings import PROJECT_ROOT, Settings
+
+
+def run_main(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask", "   "], "error: question is empty: type a question about the article"),
+        (["ask", ""], "error: question is empty"),
+        (["ask", "x" * 2001], "keep it under 2,000 characters"),
+        (["ask", "Who?", "--k", "0"], "error: k must be a whole number from 1 to 100"),
+        (["search", "  \t "], "error: question is empty"),
+        (["search", "Who?", "--k", "500"], "error: k must be a whole number from 1 to 100"),
+    ],
+)
+def test_bad_input_is_an_error_without_traceback(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    code, out, err = run_main(argv, capsys)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+    assert out == ""
+
+
+def test_missing_corpus_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    missing = tmp_path / "nowhere"
+    code, _, err = run_main(["--corpus", str(missing), "ask", "Who?"], capsys)
+    assert code == 2
+    assert f"error: corpus folder not found: {missing}" in err
+    assert "Traceback" not in err
+
+
+def test_corpus_without_articles(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    code, _, err = run_main(["--corpus", str(tmp_path), "index"], capsys)
+    assert code == 2
+    assert "no readable .txt or .md article" in err
+
+
+def test_blank_question_through_the_installed_entry_point() -> None:
+    """The real process: exit status non-zero, one clear line on stderr, no traceback."""
+    script = shutil.which("qa", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "qa.cli"]
+    result = subprocess.run(
+        [*command, "ask", "   "],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: question is empty: type a question about the article"
+    assert result.stdout == ""
+
+
+def test_help(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("ask", "search", "index", "eval", "serve"):
+        assert command in out
+
+
+def test_ask_help(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["ask", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--json" in out and "--history" in out and "--k" in out
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    assert "usage: qa" in capsys.readouterr().err
+
+
+def test_parser_defaults() -> None:
+    args = build_parser().parse_args(["ask", "Who?", "--history", "a", "--history", "b"])
+    assert args.k == Settings.k and args.history == ["a", "b"] and not args.json
+
+
+# --- with the real models (slow; shares the session pipeline) -----------------------
+
+GABUEV = "Who directs the Carnegie Russia Eurasia Center?"
+
+
+@pytest.mark.slow
+def test_ask_prints_answer_with_citation(
+    real_pipeline, real_settings: Settings, capsys: pytest.CaptureFixture
+) -> None:
+    code, out, _ = run_main(["--index-dir", str(real_settings.index_dir), "ask", GABUEV], capsys)
+    assert code == 0
+    first = out.splitlines()[0]
+    assert "Alexander Gabuev" in first and first.endswith("[¶10]")
+    assert "confidence" in out
+
+
+@pytest.mark.slow
+def test_ask_json(real_pipeline, real_settings: Settings, capsys: pytest.CaptureFixture) -> None:
+    argv = ["--index-dir", str(real_settings.index_dir), "ask", GABUEV, "--json"]
+    code, out, _ = run_main(argv, capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["rendered"].endswith("[¶10]")
+    assert data["citations"][0]["paragraph"] == 10
+    assert "Alexander Gabuev" in data["text"]
+
+
+@pytest.mark.slow
+def test_ask_off_topic(real_pipeline, real_settings: Settings, capsys) -> None:
+    argv = ["--index-dir", str(real_settings.index_dir), "ask", "What is the capital of France?"]
+    code, out, _ = run_main(argv, capsys)
+    assert code == 0
+    assert out.strip() == "The article doesn't say."
+
+
+@pytest.mark.slow
+def test_search_lists_passages(real_pipeline, real_settings: Settings, capsys) -> None:
+    argv = ["--index-dir", str(real_settings.index_dir), "search", GABUEV, "--k", "2"]
+    code, out, _ = run_main(argv, capsys)
+    assert code == 0
+    ranks = [line for line in out.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert len(ranks) == 2
+    assert "¶10" in ranks[0] and "rerank" in ranks[0] and "dense" in ranks[0]

@@ -1,0 +1,191 @@
+"""The whole pipeline with the packaged models over the seed article (all ``slow``).
+
+The models load once per session into a temporary index folder (see conftest.py). How
+answers are composed from candidates is left to the composer's own unit tests: it is being
+reworked, and these tests hold to the public behaviour only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import qa
+from qa.settings import Settings
+from qa.store import CHUNKS_FILE, FAISS_FILE, MANIFEST_FILE
+from qa.types import ABSTAIN_MESSAGE, Answer
+
+# --- the real pipeline (slow) -------------------------------------------------------
+
+GABUEV = "Who directs the Carnegie Russia Eurasia Center?"
+
+ABOUT_THE_ARTICLE = [
+    (GABUEV, 10, "Alexander Gabuev"),
+    ("What did Xi Jinping propose as a blueprint for peace?", 6, None),
+    ("What deal did Putin end?", 7, None),
+    ("Whose decision to end the grain deal through the Black Sea caused food problems?", 7, None),
+    ("Which military exercise of the year did China and Russia recently conduct?", 8, None),
+    pytest.param(
+        "How many bilateral military exercises did China and Russia hold this year?",
+        8,
+        None,
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known false abstention (confidence ~0.13 < 0.2 with ¶8 ranked first) since "
+            "the learned confidence model; remove this mark when it answers again",
+        ),
+    ),
+    ("Who is Theresa Fallon?", 8, None),
+    ("Who founded the Center for China and Globalization?", 6, None),
+    ("Which Russian official did Wang Yi speak with by phone?", 5, None),
+    ("Where does Theresa Fallon work?", 8, None),
+]
+# The reader is being tuned to return short spans, so only the brief's headline answer is
+# checked word for word; the others check the cited paragraph and the offsets.
+
+
+def assert_answer_is_traceable(answer: Answer, pipeline) -> None:
+    """Every citation locates the answer inside the whole cited paragraph of the article."""
+    if answer.abstained:
+        assert answer.text == "" and answer.citations == ()
+        return
+    assert answer.text and answer.citations
+    assert 0.0 <= answer.confidence <= 1.0
+    for citation in answer.citations:
+        paragraph = pipeline.documents[citation.doc_id].paragraph(citation.paragraph)
+        assert citation.text == paragraph.text
+        assert not paragraph.boilerplate
+        assert citation.text[citation.start : citation.end] == answer.text
+    first = answer.citations[0]
+    assert answer.evidence and answer.evidence in first.text
+    assert answer.text in answer.evidence
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "paragraph", "words"), ABOUT_THE_ARTICLE)
+def test_answers_cite_the_right_paragraph(real_pipeline, question, paragraph, words) -> None:
+    answer = real_pipeline.answer(question)
+    assert not answer.abstained, question
+    assert answer.citations[0].paragraph == paragraph
+    if words:
+        assert words in answer.text
+    assert_answer_is_traceable(answer, real_pipeline)
+
+
+@pytest.mark.slow
+def test_gabuev_answer_renders_with_its_citation(real_pipeline) -> None:
+    answer = real_pipeline.answer(GABUEV)
+    assert "Alexander Gabuev" in answer.text
+    assert str(answer).endswith("[¶10]")
+    assert str(answer) == f"{answer.text} [¶10]"
+    assert answer.resolved_question == GABUEV
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert data["rendered"] == str(answer)
+    assert data["citations"][0]["paragraph"] == 10
+    assert data["abstained"] is False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of France?", "How do I bake sourdough bread at home?"],
+)
+def test_off_topic_question_abstains(real_pipeline, question: str) -> None:
+    answer = real_pipeline.answer(question)
+    assert answer.abstained is True
+    assert answer.text == "" and answer.citations == ()
+    assert str(answer) == "The article doesn't say." == ABSTAIN_MESSAGE
+    assert 0.0 <= answer.confidence < 0.5
+    json.dumps(answer.to_dict())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who directs the Carnegie Russia Eurasia Center? 🤔",
+        "🇨🇳🇷🇺❓",
+        "¿Quién dirige el Centro Carnegie Rusia Eurasia?",
+        "卡内基俄罗斯欧亚中心的主任是谁？",
+        "Что думает Александр Габуев?",
+        "Wer ist Theresa Fallon?",
+    ],
+)
+def test_emoji_and_non_english_questions(real_pipeline, question: str) -> None:
+    answer = real_pipeline.answer(question)
+    assert isinstance(answer, Answer)
+    assert_answer_is_traceable(answer, real_pipeline)
+    json.dumps(answer.to_dict(), ensure_ascii=False)
+
+
+@pytest.mark.slow
+def test_follow_up_with_history_is_answered(real_pipeline) -> None:
+    answer = real_pipeline.answer("What does he believe?", history=[GABUEV])
+    assert_answer_is_traceable(answer, real_pipeline)
+    assert answer.question == "What does he believe?"
+    assert answer.resolved_question
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 2001])
+def test_bad_question_raises_clear_error(real_pipeline, bad: str) -> None:
+    with pytest.raises(ValueError, match="question"):
+        real_pipeline.answer(bad)
+    with pytest.raises(ValueError, match="question"):
+        real_pipeline.search(bad)
+
+
+@pytest.mark.slow
+def test_search_scores_every_stage(real_pipeline) -> None:
+    passages = real_pipeline.search(GABUEV, k=3)
+    assert len(passages) == 3
+    assert passages[0].chunk.paragraph == 10
+    assert str(passages[0].citation()) == "[¶10]"
+    chunk_count = len(real_pipeline.retriever.chunks)
+    for p in passages:
+        assert 0 <= p.chunk.id < chunk_count
+        assert p.dense_score is not None and -1.0 <= p.dense_score <= 1.0
+        assert p.bm25_score is None or p.bm25_score > 0
+        assert p.fused_score > 0
+        assert p.rerank_score is not None and p.score == p.rerank_score
+        paragraph = real_pipeline.documents[p.chunk.doc_id].paragraph(p.chunk.paragraph)
+        assert p.paragraph_text == paragraph.text
+        assert p.citation().text == paragraph.text
+    assert passages[0].bm25_score is not None  # "Carnegie" and "Eurasia" match lexically
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+@pytest.mark.slow
+def test_search_k_larger_than_the_index(real_pipeline) -> None:
+    chunk_count = len(real_pipeline.retriever.chunks)
+    passages = real_pipeline.search("China and Russia", k=100)
+    assert chunk_count < 100
+    ids = [p.chunk.id for p in passages]
+    assert len(ids) == len(set(ids)) <= chunk_count
+    assert all(0 <= i < chunk_count for i in ids)  # never a FAISS -1 padding row
+    assert len(ids) >= min(chunk_count, real_pipeline.settings.candidates)
+
+
+@pytest.mark.slow
+def test_public_functions_share_the_pipeline(real_pipeline, real_settings: Settings) -> None:
+    answer = qa.answer(GABUEV, index_dir=real_settings.index_dir)
+    assert "Alexander Gabuev" in answer.text and answer.citations[0].paragraph == 10
+    passages = qa.search(GABUEV, k=2, index_dir=real_settings.index_dir)
+    assert len(passages) == 2 and passages[0].chunk.paragraph == 10
+    assert qa.get_pipeline(real_settings) is real_pipeline
+    with pytest.raises(ValueError, match="unknown setting"):
+        qa.answer(GABUEV, index_dir=real_settings.index_dir, no_such_setting=1)
+
+
+@pytest.mark.slow
+def test_persisted_index_folder(real_pipeline, real_settings: Settings) -> None:
+    folder = real_settings.resolved_index_dir
+    assert sorted(os.listdir(folder)) == sorted([FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE])
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert manifest["embedding_model"] == real_settings.embedding_model
+    assert manifest["dimension"] == 384
+    assert manifest["chunk_count"] == len(real_pipeline.retriever.chunks)
+    assert list(manifest["files"]) == ["000_36ba9c20c5f9ac76.txt"]
+    assert real_pipeline.manifest.fingerprint  # the manifest the pipeline reports

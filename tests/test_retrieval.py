@@ -1,0 +1,246 @@
+"""Retrieval building blocks and the Retriever with a fake embedder and scorer (no models)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import faiss
+import numpy as np
+import pytest
+
+from qa.chunking import chunk_documents, make_splitter
+from qa.documents import make_document
+from qa.retrieval import (
+    STOPWORDS,
+    VARIANTS,
+    BM25Index,
+    Retriever,
+    dense_search,
+    reciprocal_rank_fusion,
+    tokenize,
+)
+from qa.store import build_faiss
+from qa.types import Document
+
+# --- dense_search -------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_vectors():
+    vectors = np.eye(4, dtype=np.float32)[:3]  # three orthogonal unit vectors
+    index = faiss.IndexFlatIP(4)
+    index.add(vectors)
+    return index, vectors
+
+
+def test_dense_search_drops_faiss_padding(three_vectors) -> None:
+    index, _ = three_vectors
+    query = np.array([0.1, 0.9, 0.3, 0.0], dtype=np.float32)
+    _, raw_ids = index.search(query.reshape(1, -1), 10)
+    assert (raw_ids == -1).sum() == 7  # FAISS pads; dense_search must not pass that on
+    hits = dense_search(index, query, 10)
+    assert [row for row, _ in hits] == [1, 2, 0]
+    assert [score for _, score in hits] == pytest.approx([0.9, 0.3, 0.1])
+    assert all(row >= 0 for row, _ in hits)
+
+
+def test_dense_search_k_smaller_than_index(three_vectors) -> None:
+    index, _ = three_vectors
+    hits = dense_search(index, np.array([0.0, 0.0, 1.0, 0.0]), 1)
+    assert hits == [(2, pytest.approx(1.0))]
+
+
+def test_dense_search_edge_cases(three_vectors) -> None:
+    index, _ = three_vectors
+    assert dense_search(index, np.ones(4), 0) == []
+    assert dense_search(faiss.IndexFlatIP(4), np.ones(4), 5) == []
+
+
+# --- reciprocal_rank_fusion ---------------------------------------------------------
+
+
+def test_rrf_hand_computed() -> None:
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60)
+    assert fused == pytest.approx({1: 1 / 61 + 1 / 62, 2: 1 / 62, 3: 1 / 63 + 1 / 61})
+    assert sorted(fused, key=lambda i: -fused[i]) == [1, 3, 2]
+
+
+def test_rrf_small_k_rewards_the_top_rank() -> None:
+    fused = reciprocal_rank_fusion([["a", "b"], ["b"]], k=0)
+    assert fused == pytest.approx({"a": 1.0, "b": 0.5 + 1.0})
+
+
+def test_rrf_empty() -> None:
+    assert reciprocal_rank_fusion([[], []]) == {}
+    assert reciprocal_rank_fusion([]) == {}
+
+
+# --- tokenize -----------------------------------------------------------------------
+
+
+def test_tokenize_lowercases_and_drops_stopwords() -> None:
+    assert tokenize("Who directs THE Carnegie Center, and why?") == [
+        "directs",
+        "carnegie",
+        "center",
+    ]
+
+
+def test_tokenize_unicode_and_punctuation() -> None:
+    assert tokenize("Café Zürich: 12-point plan_b \u2014 \u4e2d\u56fd!") == [
+        "café",
+        "zürich",
+        "12",
+        "point",
+        "plan",
+        "b",
+        "\u4e2d\u56fd",
+    ]
+
+
+def test_tokenize_only_stopwords() -> None:
+    assert tokenize("What is it that they were?") == []
+    assert {"the", "who", "is"} <= STOPWORDS
+
+
+# --- BM25Index ----------------------------------------------------------------------
+
+TINY = [
+    "The cat sat on the mat.",
+    "Grain exports through the Black Sea stopped after Putin ended the deal.",
+    "China and Russia held their seventh military exercise of the year.",
+]
+
+
+def test_bm25_ranks_the_obvious_document_first() -> None:
+    bm25 = BM25Index(TINY)
+    assert bm25.search("Black Sea grain", 3)[0][0] == 1
+    assert bm25.search("military exercise", 3)[0][0] == 2
+    hits = bm25.search("cat mat", 3)
+    assert [row for row, _ in hits] == [0]  # documents without a query term are not returned
+    assert hits[0][1] > 0
+
+
+def test_bm25_respects_k() -> None:
+    bm25 = BM25Index(TINY)
+    assert len(bm25.search("the grain military cat", 2)) == 2
+    scores = [s for _, s in bm25.search("the grain military cat", 3)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_bm25_no_match() -> None:
+    bm25 = BM25Index(TINY)
+    assert bm25.search("what is the of and", 3) == []  # all stopwords
+    assert bm25.search("zebra xylophone", 3) == []  # no term in the corpus
+    assert bm25.search("", 3) == []
+
+
+def test_bm25_empty_corpus() -> None:
+    assert BM25Index([]).search("cat", 3) == []
+
+
+def test_bm25_corpus_of_stopwords_only() -> None:
+    bm25 = BM25Index(["the of and", "Grain exports"])
+    assert [row for row, _ in bm25.search("grain", 5)] == [1]
+
+
+# --- Retriever (fake embedder and scorer) -------------------------------------------
+
+
+class OverlapScorer:
+    """A cross-encoder stand-in: the number of query words in the text, minus 5."""
+
+    model_id = "test/overlap"
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        self.seen.append(len(texts))
+        words = set(tokenize(query))
+        return np.array([len(words & set(tokenize(t))) - 5.0 for t in texts], dtype=np.float32)
+
+
+@pytest.fixture
+def retriever(seed_document: Document, fake_embedder) -> Retriever:
+    chunks = chunk_documents([seed_document], make_splitter(300, 50))
+    return Retriever(
+        documents={seed_document.id: seed_document},
+        chunks=chunks,
+        faiss_index=build_faiss(fake_embedder.embed([c.text for c in chunks])),
+        embedder=fake_embedder,
+        bm25=BM25Index([c.text for c in chunks]),
+        reranker=OverlapScorer(),
+        candidates=10,
+    )
+
+
+QUESTION = "Who is the director of the Carnegie Russia Eurasia Center?"
+
+
+def test_retriever_hybrid_rerank(retriever: Retriever) -> None:
+    passages = retriever.search(QUESTION, k=4)
+    assert len(passages) == 4
+    assert passages[0].chunk.paragraph == 10
+    assert "Carnegie" in passages[0].chunk.text
+    for p in passages:
+        assert p.rerank_score is not None and p.score == p.rerank_score
+        assert p.fused_score > 0
+        paragraph = retriever.documents[p.chunk.doc_id].paragraph(p.chunk.paragraph)
+        assert p.paragraph_text == paragraph.text and p.paragraph_start == paragraph.start
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert retriever.reranker.seen == [retriever.rerank_depth]  # only the fused top is reranked
+
+
+def test_retriever_scores_per_stage(retriever: Retriever) -> None:
+    passages = retriever.hybrid(QUESTION)
+    rows = [p.chunk.id for p in passages]
+    assert len(rows) == len(set(rows)) <= 2 * retriever.candidates
+    dense = dict(dense_search(retriever.faiss_index, retriever.embedder.embed([QUESTION])[0], 10))
+    bm25 = dict(retriever.bm25.search(QUESTION, 10))
+    fused = reciprocal_rank_fusion([list(dense), list(bm25)], retriever.rrf_k)
+    assert {p.chunk.id for p in passages} == set(dense) | set(bm25)
+    assert len(dense) == retriever.candidates < len(retriever.chunks)
+    for p in passages:
+        for got, hits in ((p.dense_score, dense), (p.bm25_score, bm25)):
+            if p.chunk.id in hits:
+                assert got == pytest.approx(hits[p.chunk.id])
+            else:
+                assert got is None  # no score from a stage that did not find it
+        assert p.fused_score == pytest.approx(fused[p.chunk.id])
+        assert p.rerank_score is None
+    assert [p.fused_score for p in passages] == sorted(
+        (p.fused_score for p in passages), reverse=True
+    )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_retriever_variants(retriever: Retriever, variant: str) -> None:
+    passages = retriever.search(QUESTION, k=3, variant=variant)
+    assert 0 < len(passages) <= 3
+    if variant == "dense":
+        assert all(p.bm25_score is None and p.dense_score is not None for p in passages)
+    if variant == "bm25":
+        assert all(p.dense_score is None and p.bm25_score is not None for p in passages)
+    assert all((p.rerank_score is not None) == (variant == "hybrid+rerank") for p in passages)
+
+
+def test_retriever_rejects_unknown_variant(retriever: Retriever) -> None:
+    with pytest.raises(ValueError, match="retrieval must be one of"):
+        retriever.search(QUESTION, k=3, variant="magic")
+
+
+def test_retriever_k_larger_than_corpus(fake_embedder) -> None:
+    document = make_document("d.txt", "Title\n\nOne paragraph about grain.\n\nAnother on talks.")
+    chunks = chunk_documents([document], make_splitter(800, 100))
+    retriever = Retriever(
+        documents={document.id: document},
+        chunks=chunks,
+        faiss_index=build_faiss(fake_embedder.embed([c.text for c in chunks])),
+        embedder=fake_embedder,
+        bm25=BM25Index([c.text for c in chunks]),
+        reranker=OverlapScorer(),
+    )
+    passages = retriever.search("grain", k=50)
+    assert sorted(p.chunk.id for p in passages) == [0, 1, 2]
+    assert passages[0].chunk.paragraph == 2
