@@ -6,7 +6,6 @@ import math
 import re
 from collections.abc import Sequence
 
-from qa.calibration import LinearModel, confidence_features
 from qa.reader import Candidate
 from qa.settings import Settings
 from qa.types import Alternative, Answer, Citation, Passage
@@ -18,17 +17,13 @@ def compose_answer(
     candidates: Sequence[Candidate],
     passages: Sequence[Passage],
     settings: Settings,
-    confidence_model: LinearModel,
+    confidence: float,
 ) -> Answer:
-    """The best candidate as an Answer, or an abstention when its confidence is too low."""
+    """The best candidate as an Answer, or an abstention when ``confidence`` is too low."""
     nearest = tuple(p.citation() for p in passages)
-    if not candidates:
-        return Answer(question, "", True, 0.0, (), "", resolved, passages=nearest)
-    best = candidates[0]
-    scores = [c.score for c in candidates]
-    confidence = confidence_model.probability(confidence_features(scores, best.features or {}))
-    if confidence < settings.abstain_threshold:
+    if not candidates or confidence < settings.abstain_threshold:
         return Answer(question, "", True, confidence, (), "", resolved, passages=nearest)
+    best = candidates[0]
     alternatives = rank_alternatives(candidates, confidence, settings.max_alternatives)
     conflict = bool(alternatives) and alternatives[0].confidence >= (
         settings.conflict_ratio * confidence

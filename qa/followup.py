@@ -8,11 +8,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 
 from qa.nlp import parse
+from qa.question import question_kind
 
 PERSONAL = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
 NEUTER = {"it", "its", "itself"}
@@ -21,6 +23,7 @@ POSSESSIVE = {"his", "hers", "its", "their", "theirs"}
 _ELLIPSIS = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
 _AND = re.compile(r"^\s*and\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
 _PERSON_LABELS = {"PERSON"}
+_WHO_IS = re.compile(r"^\s*who\s+(is|was|are|were)\s+(?!the\b|a\b|an\b)", re.IGNORECASE)
 _GROUP_LABELS = {"ORG", "NORP", "GPE"}
 
 
@@ -48,7 +51,7 @@ def mentions(question: str) -> list[Mention]:
 
 
 def _coordinated(question: str, found: list[Mention]) -> list[Mention]:
-    """"China and Russia" as one plural mention, the antecedent of "they"."""
+    """ "China and Russia" as one plural mention, the antecedent of "they"."""
     pairs = []
     for left, right in pairwise(found):
         if question[left.end : right.start].strip().lower() in ("and", "&"):
@@ -58,20 +61,30 @@ def _coordinated(question: str, found: list[Mention]) -> list[Mention]:
 
 def pick_antecedent(pronoun: str, candidates: Sequence[Mention]) -> Mention | None:
     """The first candidate whose kind fits the pronoun (he/she: a person; it: not a person)."""
+
     def fits(m: Mention) -> bool:
         if pronoun in PERSONAL:
             return m.label in _PERSON_LABELS | {"PROPN"}
         if pronoun in NEUTER:
             return m.label not in _PERSON_LABELS | {"GROUP"}
         return m.label not in _PERSON_LABELS
+
     groups = [m for m in candidates if m.label == "GROUP"] if pronoun in PLURAL else []
     named = [m for m in candidates if m.label not in ("NOUN", "GROUP")]
     preferred = groups + named + [m for m in candidates if m.label == "NOUN"]
     return next((m for m in preferred if fits(m)), None)
 
 
-def replace_pronouns(question: str, candidates: Sequence[Mention]) -> str:
-    """Each third-person pronoun replaced by the antecedent that fits it."""
+def replace_pronouns(
+    question: str,
+    candidates: Sequence[Mention],
+    fallback: Callable[[], Mention | None] = lambda: None,
+) -> str:
+    """Each third-person pronoun replaced by the antecedent that fits it.
+
+    ``fallback`` (called at most when needed) supplies the previous turn's answer, the referent
+    when no mention fits: "he" after "Who directs the Carnegie Center?" is its answer.
+    """
     doc = parse(question)
     pieces, cursor = [], 0
     for token in doc:
@@ -81,6 +94,8 @@ def replace_pronouns(question: str, candidates: Sequence[Mention]) -> str:
         if word not in PERSONAL | NEUTER | PLURAL or _is_expletive(token):
             continue
         antecedent = pick_antecedent(word, candidates)
+        if antecedent is None and (extra := fallback()) is not None:
+            antecedent = pick_antecedent(word, [extra])
         if antecedent is None:
             continue
         possessive = word in POSSESSIVE or token.tag_ == "PRP$"
@@ -94,25 +109,54 @@ def _is_expletive(token) -> bool:
     return token.lower_ == "it" and token.dep_ == "expl"
 
 
-def resolve(question: str, history: Sequence[str]) -> str:
-    """``question`` made self-contained using the earlier questions (oldest first)."""
+AnswerOf = Callable[[str], str]
+
+
+def resolve(question: str, history: Sequence[str], answer_of: AnswerOf | None = None) -> str:
+    """``question`` made self-contained using the earlier questions (oldest first).
+
+    ``answer_of`` answers an earlier (resolved) question; its answer is the referent of a
+    pronoun that no earlier mention fits.
+    """
     resolved_history: list[str] = []
     for turn in history:
-        resolved_history.append(_resolve_one(turn, resolved_history))
-    return _resolve_one(question, resolved_history)
+        resolved_history.append(_resolve_one(turn, resolved_history, answer_of))
+    return _resolve_one(question, resolved_history, answer_of)
 
 
-def _resolve_one(question: str, history: Sequence[str]) -> str:
+def _answer_mention(previous: str, answer_of: AnswerOf | None) -> Callable[[], Mention | None]:
+    @cache
+    def mention() -> Mention | None:
+        text = answer_of(previous) if answer_of else ""
+        if not text:
+            return None
+        return Mention(text, "PERSON" if question_kind(previous) == "who" else "NOUN", -1, -1)
+
+    return mention
+
+
+def _asks_for_a_person(question: str) -> bool:
+    """ "Who directs X?" asks for a person who is not named; "Who is Theresa Fallon?" names her."""
+    if question_kind(question) != "who" or _WHO_IS.match(question):
+        return False
+    return not any(m.label in _PERSON_LABELS for m in mentions(question))
+
+
+def _resolve_one(question: str, history: Sequence[str], answer_of: AnswerOf | None) -> str:
     if not history:
         return question
     previous = history[-1]
     candidates = [m for turn in reversed(history) for m in mentions(turn)]
+    fallback = _answer_mention(previous, answer_of)
+    if _asks_for_a_person(previous):
+        # "Who directs X?" then "What does he believe?": "he" is the answer, not X.
+        candidates = [m for m in candidates if m.label not in _PERSON_LABELS | {"PROPN"}]
     ellipsis = _ELLIPSIS.match(question) or _AND.match(question)
     if ellipsis and (prior := mentions(previous)):
         target = next((m for m in prior if m.label not in ("NOUN", "GROUP")), prior[-1])
         new = ellipsis.group(1)
         return previous[: target.start] + new + previous[target.end :]
-    rewritten = replace_pronouns(question, candidates)
+    rewritten = replace_pronouns(question, candidates, fallback)
     if rewritten == question and not mentions(question) and candidates:
         # A bare follow-up ("Why?", "When was that?") carries its topic from the last turn.
         return f"{question} ({previous})"

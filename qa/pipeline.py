@@ -7,13 +7,12 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from qa.calibration import load_models
 from qa.compose import compose_answer
 from qa.documents import load_documents
 from qa.embedding import SentenceTransformerEmbedder
 from qa.followup import resolve
 from qa.indexing import build_index, open_index
-from qa.reader import SentenceReader, SpanReader
+from qa.reader import Reader, SentenceReader, SpanReader
 from qa.rerank import load_cross_encoder
 from qa.retrieval import BM25Index, Retriever
 from qa.settings import Settings
@@ -66,17 +65,32 @@ class Pipeline:
             candidates=settings.candidates,
             rrf_k=settings.rrf_k,
         )
-        self.readers = {"sentence": SentenceReader(self.scorer), "span": SpanReader(self.scorer)}
+        self.readers: dict[str, Reader] = {
+            "sentence": SentenceReader(self.scorer),
+            "span": SpanReader(self.scorer),
+        }
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Pipeline:
         settings = settings or Settings()
         return cls(load_documents(settings.corpus_dir), settings, **kwargs)
 
-    def reader(self, settings: Settings) -> SentenceReader | SpanReader:
+    def reader(self, settings: Settings) -> Reader:
+        """The neural reader when ``reader_model`` is set, else the named built-in one."""
+        if settings.reader_model:
+            key = f"model:{settings.reader_model}"
+            if key not in self.readers:
+                from qa.neural_reader import TransformersReader
+
+                self.readers[key] = TransformersReader(settings.reader_model)
+            return self.readers[key]
         if settings.reader not in self.readers:
-            raise ValueError(f"reader must be one of {', '.join(self.readers)}")
+            raise ValueError(f"reader must be one of sentence, span; not {settings.reader!r}")
         return self.readers[settings.reader]
+
+    def _answer_text(self, question: str) -> str:
+        """An earlier turn's answer, the referent of a pronoun in a follow-up."""
+        return self.answer(question).text
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         question = validate_question(question, self.settings.max_question_chars)
@@ -89,11 +103,13 @@ class Pipeline:
         settings = self.settings.replace(**overrides) if overrides else self.settings
         question = validate_question(question, settings.max_question_chars)
         turns = validate_history(history, settings.max_question_chars)
-        resolved = resolve(question, turns[-settings.max_history_turns :]) if turns else question
+        recent = turns[-settings.max_history_turns :]
+        resolved = resolve(question, recent, self._answer_text) if turns else question
         passages = self.retriever.search(resolved, validate_k(settings.k), settings.retrieval)
-        candidates = self.reader(settings).read(resolved, passages)
-        model = load_models()["confidence"]
-        return compose_answer(question, resolved, candidates, passages, settings, model)
+        reader = self.reader(settings)
+        candidates = reader.read(resolved, passages)
+        confidence = reader.confidence(candidates)
+        return compose_answer(question, resolved, candidates, passages, settings, confidence)
 
 
 _pipelines: dict[tuple, Pipeline] = {}

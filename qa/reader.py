@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from qa.calibration import LinearModel, load_models
+from qa.calibration import LinearModel, confidence_features, load_models
 from qa.nlp import parse, sentence_spans
 from qa.question import analyse
 from qa.rerank import Scorer
@@ -25,6 +26,14 @@ class Candidate:
     sentence_score: float
     score: float
     features: dict[str, float] | None = None
+
+
+class Reader(Protocol):
+    """Turns passages into ranked candidates, and judges how likely the best one is right."""
+
+    def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]: ...
+
+    def confidence(self, candidates: Sequence[Candidate]) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +67,17 @@ def rank_sentences(
     return sorted(ranked, key=lambda sent: -sent.score)
 
 
-class SentenceReader:
+class CalibratedConfidence:
+    """Readers whose candidates carry qa.spans features share the fitted confidence model."""
+
+    def confidence(self, candidates: Sequence[Candidate]) -> float:
+        if not candidates:
+            return 0.0
+        features = confidence_features([c.score for c in candidates], candidates[0].features or {})
+        return load_models()["confidence"].probability(features)
+
+
+class SentenceReader(CalibratedConfidence):
     """Baseline reader: the best-ranked sentence is the answer."""
 
     def __init__(self, scorer: Scorer, depth: int = 3) -> None:
@@ -72,7 +91,7 @@ class SentenceReader:
         ]
 
 
-class SpanReader:
+class SpanReader(CalibratedConfidence):
     """Short answer spans: the best sentences, then the best phrase inside them."""
 
     def __init__(
@@ -117,14 +136,31 @@ class SpanReader:
             score = self.model.score(feats)
             start = doc[cand.first].idx
             end = doc[cand.last - 1].idx + len(doc[cand.last - 1])
-            out.append(Candidate(text[start:end], sentence.passage, start, end, sentence.text,
-                                 sentence.score, score, feats))
+            out.append(
+                Candidate(
+                    text[start:end],
+                    sentence.passage,
+                    start,
+                    end,
+                    sentence.text,
+                    sentence.score,
+                    score,
+                    feats,
+                )
+            )
         return out
 
 
 def _sentence_candidate(sentence: Sentence) -> Candidate:
-    return Candidate(sentence.text, sentence.passage, sentence.start, sentence.end,
-                     sentence.text, sentence.score, sentence.score)
+    return Candidate(
+        sentence.text,
+        sentence.passage,
+        sentence.start,
+        sentence.end,
+        sentence.text,
+        sentence.score,
+        sentence.score,
+    )
 
 
 def dedupe(candidates: Sequence[Candidate]) -> list[Candidate]:

@@ -9,13 +9,31 @@ from qa.question import QuestionInfo
 
 # Dependency roles whose subtree is a plausible answer phrase.
 _PHRASE_DEPS = {
-    "nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "conj", "oprd", "dative",
-    "npadvmod", "agent", "acomp", "ccomp", "xcomp", "advcl", "pcomp", "compound", "poss", "nmod",
+    "nsubj",
+    "nsubjpass",
+    "dobj",
+    "pobj",
+    "attr",
+    "appos",
+    "conj",
+    "oprd",
+    "dative",
+    "npadvmod",
+    "agent",
+    "acomp",
+    "ccomp",
+    "xcomp",
+    "advcl",
+    "pcomp",
+    "compound",
+    "poss",
+    "nmod",
 }
 _CLAUSE_DEPS = {"ccomp", "xcomp", "advcl", "pcomp", "relcl", "acl"}
 _REASON_WORDS = {"because", "since", "as", "due", "so", "to", "for", "in order"}
 _MANNER_WORDS = {"by", "through", "with", "using", "via"}
 _EDGE_DROP = {"punct", "cc", "mark", "case"}
+WINDOW = 8  # tokens each side in which question words are counted
 MAX_SPAN_TOKENS = 14  # SQuAD answers are short; 95% are under 10 tokens
 
 
@@ -69,6 +87,9 @@ def span_features(
     outside = [i for i in matched if i < cand.first or i >= cand.last]
     distance = min((abs(i - _nearest(cand, i)) for i in outside), default=len(sent))
     ents = [e for e in span.ents if e.label_ in question.expected]
+    window = doc[max(sent.start, cand.first - WINDOW) : min(sent.end, cand.last + WINDOW)]
+    near = content_lemmas(t for t in window if t.i < cand.first or t.i >= cand.last)
+    root = span.root
     return {
         "type_exact": float(cand.kind == "ent" and cand.label in question.expected),
         "type_contains": float(bool(ents)),
@@ -88,10 +109,14 @@ def span_features(
         "how_manner": float(question.kind == "how" and _starts(span, _MANNER_WORDS)),
         "numeric": float(any(t.like_num for t in span)),
         "proper": sum(t.pos_ == "PROPN" for t in span) / len(span),
+        "window_match": len(near & qlemmas) / max(len(qlemmas), 1),
+        "head_matched": float(root.head.i in matched and root.head.i != root.i),
         # Crosses with the question kind: what a good span looks like depends on what is asked.
         f"{question.kind}|{cand.kind}": 1.0,
         f"{question.kind}|length": math.log1p(len(span)),
-        f"{question.kind}|proper": float(span.root.pos_ == "PROPN"),
+        f"{question.kind}|proper": float(root.pos_ == "PROPN"),
+        f"{question.kind}|dep={root.dep_}": 1.0,
+        f"{question.kind}|window": len(near & qlemmas) / max(len(qlemmas), 1),
     }
 
 
