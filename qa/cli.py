@@ -123,8 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="start the chat UI")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0: your network)",
+    )
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     serve.set_defaults(func=cmd_serve)
     return parser
 

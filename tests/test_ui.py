@@ -1,0 +1,318 @@
+"""The chat UI: pure rendering, the chat handler as a plain function, and the /answer API.
+
+Rendering tests build Answer and Citation values by hand; handler tests use a fake pipeline.
+Only the tests marked ``slow`` load the models and start a server (once per module).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
+from ui import app, render
+
+# Gradio's queue statistics use a pandas option that pandas 3 deprecates; not ours to fix.
+pytestmark = pytest.mark.filterwarnings(r"ignore:::gradio\.queueing")
+
+DOC = "article.txt"
+PARAGRAPH = "Ultimately, Alexander Gabuev, director of the Center, spoke."
+SPAN = (12, 28)  # "Alexander Gabuev"
+
+
+def cite(paragraph: int = 10, text: str = PARAGRAPH, span=SPAN, score: float = 7.69) -> Citation:
+    start, end = span if span else (None, None)
+    return Citation(DOC, paragraph, text, start, end, score)
+
+
+def make_answer(**changes) -> Answer:
+    values = dict(
+        question="Who directs the Center?",
+        text="Alexander Gabuev",
+        abstained=False,
+        confidence=0.93,
+        citations=(cite(),),
+        resolved_question="Who directs the Center?",
+        passages=(cite(span=None),),
+    )
+    return Answer(**(values | changes))
+
+
+def document(*texts: str, boilerplate: Sequence[int] = ()) -> Document:
+    paragraphs = tuple(
+        Paragraph(DOC, n, 0, 0, t, n in boilerplate) for n, t in enumerate(texts, start=1)
+    )
+    return Document(DOC, texts[0], "\n\n".join(texts), paragraphs)
+
+
+# --- pure rendering ------------------------------------------------------------------
+
+
+def test_highlight_marks_exactly_the_offsets():
+    assert render.highlight(PARAGRAPH, *SPAN) == (
+        "Ultimately, <mark>Alexander Gabuev</mark>, director of the Center, spoke."
+    )
+
+
+def test_highlight_escapes_html_inside_and_around_the_mark():
+    text = "A <b>bold</b> & <script>x</script> claim"
+    start = text.index("<b>")
+    html = render.highlight(text, start, start + len("<b>bold</b>"))
+    assert html == (
+        "A <mark>&lt;b&gt;bold&lt;/b&gt;</mark> &amp; &lt;script&gt;x&lt;/script&gt; claim"
+    )
+
+
+@pytest.mark.parametrize("span", [(None, None), (5, 5), (9, 3), (-1, 4), (0, 999)])
+def test_highlight_without_usable_offsets_marks_nothing(span):
+    assert render.highlight("plain <i>text</i>", *span) == "plain &lt;i&gt;text&lt;/i&gt;"
+
+
+def test_user_question_is_escaped():
+    assert render.user_message("Is 2 <b>3</b>?") == {
+        "role": "user",
+        "content": "Is 2 &lt;b&gt;3&lt;/b&gt;?",
+    }
+
+
+def test_line_breaks_never_leave_a_blank_line_in_a_message():
+    assert render.text_html("one\n\ntwo") == "one<br><br>two"
+
+
+@pytest.mark.parametrize(
+    ("confidence", "level"), [(0.99, "high"), (0.85, "high"), (0.6, "medium"), (0.2, "low")]
+)
+def test_confidence_in_words(confidence, level):
+    assert render.confidence_level(confidence) == level
+
+
+def test_answer_reads_with_inline_citation_and_confidence():
+    main, _ = render.answer_messages(make_answer())
+    assert main["role"] == "assistant"
+    assert (
+        '<strong>Alexander Gabuev</strong> <a class="qa-cite" href="#qa-article-txt-p10"'
+        in (main["content"])
+    )
+    assert ">[¶10]</a>" in main["content"]
+    assert "high confidence" in main["content"]
+    assert 'title="confidence 0.93"' in main["content"]
+    assert "Understood as" not in main["content"]
+    assert "\n" not in main["content"]  # one HTML block: Markdown leaves it alone
+
+
+def test_sources_block_is_collapsible_with_paragraph_score_and_marked_span():
+    _, sources = render.answer_messages(make_answer())
+    assert sources["metadata"] == {"title": "Sources", "log": "1 paragraph", "status": "done"}
+    assert ">¶10</a>" in sources["content"]
+    assert "score 7.69" in sources["content"]
+    assert "<mark>Alexander Gabuev</mark>" in sources["content"]
+
+
+def test_cited_paragraph_with_markup_is_escaped():
+    text = "He said <b>no</b> to Alexander Gabuev."
+    start = text.index("Alexander")
+    result = make_answer(citations=(cite(text=text, span=(start, start + 16)),))
+    _, sources = render.answer_messages(result)
+    assert "&lt;b&gt;no&lt;/b&gt;" in sources["content"]
+    assert "<b>" not in sources["content"]
+    assert "<mark>Alexander Gabuev</mark>" in sources["content"]
+
+
+def test_answer_text_is_escaped():
+    main, _ = render.answer_messages(make_answer(text="<img src=x onerror=alert(1)>"))
+    assert "<img" not in main["content"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in main["content"]
+
+
+def test_abstention_says_so_and_offers_the_nearest_passages():
+    result = make_answer(text="", abstained=True, confidence=0.01, citations=())
+    main, nearest = render.answer_messages(result)
+    assert ABSTAIN_MESSAGE.replace("'", "&#x27;") in main["content"]
+    assert "confidence" not in main["content"]
+    assert nearest["metadata"]["title"] == "Nearest passages"
+    assert ">¶10</a>" in nearest["content"]
+    assert "<mark>" not in nearest["content"]  # passages carry no answer span
+
+
+def test_abstention_without_passages_is_a_single_message():
+    result = make_answer(text="", abstained=True, citations=(), passages=())
+    assert len(render.answer_messages(result)) == 1
+
+
+def test_rewritten_follow_up_shows_understood_as():
+    result = make_answer(question="What does she do?", resolved_question="What does <X> do?")
+    main, _ = render.answer_messages(result)
+    assert "Understood as: <em>What does &lt;X&gt; do?</em>" in main["content"]
+
+
+def test_alternatives_are_a_collapsible_block_and_a_conflict_is_flagged():
+    other = Alternative("Theresa <F>", 0.3, cite(paragraph=8, span=(0, 14)))
+    result = make_answer(alternatives=(other,), conflict=True)
+    main, alternatives, sources = render.answer_messages(result)
+    assert "conflicting answers; see the other possible answers below" in main["content"]
+    assert alternatives["metadata"] == {
+        "title": "Other possible answers",
+        "log": "1 candidate",
+        "status": "done",
+    }
+    assert "“Theresa &lt;F&gt;”" in alternatives["content"]
+    assert ">[¶8]</a>" in alternatives["content"] and "low" in alternatives["content"]
+    assert sources["metadata"]["title"] == "Sources"
+
+
+def test_hidden_alternatives_still_flag_the_conflict_with_the_runner_up():
+    other = Alternative("Theresa Fallon", 0.7, cite(paragraph=8, span=(0, 14)))
+    result = make_answer(alternatives=(other,), conflict=True)
+    main, sources = render.answer_messages(result, show_alternatives=False)
+    assert "conflicting answers: it also supports “Theresa Fallon”" in main["content"]
+    assert sources["metadata"]["title"] == "Sources"
+
+
+def test_article_view_numbers_paragraphs_greys_boilerplate_and_marks_the_citation():
+    doc = document("Headline <1>", PARAGRAPH, "Source link", boilerplate=[3])
+    html = render.article_html([doc], [cite(paragraph=2)])
+    assert '<p id="qa-article-txt-p1" class="qa-para">' in html
+    assert "Headline &lt;1&gt;" in html
+    assert 'class="qa-para qa-cited"' in html
+    assert "<mark>Alexander Gabuev</mark>" in html
+    assert 'class="qa-para qa-boilerplate"' in html
+    assert html.count(">¶") == 3
+    assert "qa-cited" not in render.article_html([doc])
+
+
+# --- the chat handler, as a plain function -------------------------------------------
+
+
+@dataclass
+class FakePipeline:
+    """Stands in for qa.Pipeline: a canned answer, or an error, and the calls it got."""
+
+    result: Answer | Exception
+    documents: dict[str, Document] = field(
+        default_factory=lambda: {DOC: document("Headline", "Intro", PARAGRAPH)}
+    )
+    calls: list[tuple[str, list[str] | None, int]] = field(default_factory=list)
+
+    def answer(self, question: str, history: list[str] | None = None, k: int = 5) -> Answer:
+        self.calls.append((question, history, k))
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePipeline]:
+    pipeline = FakePipeline(make_answer(citations=(cite(paragraph=3),)))
+    monkeypatch.setattr(app, "get_pipeline", lambda settings=None: pipeline)
+    yield pipeline
+
+
+def test_handler_appends_question_answer_and_sources(fake):
+    box, chat, history, article = app.respond("Who directs the Center?", [], [], k=3)
+    assert box == ""  # the textbox is cleared for the next question
+    assert [m["role"] for m in chat] == ["user", "assistant", "assistant"]
+    assert chat[0]["content"] == "Who directs the Center?"
+    assert chat[2]["metadata"]["title"] == "Sources"
+    assert history == ["Who directs the Center?"]
+    assert 'class="qa-para qa-cited"' in article
+    assert fake.calls == [("Who directs the Center?", None, 3)]
+
+
+def test_handler_passes_earlier_questions_oldest_first(fake):
+    _, chat, history, _ = app.respond("First?", [], [])
+    _, chat, history, _ = app.respond("Second?", chat, history)
+    app.respond("Third?", chat, history)
+    assert [call[1] for call in fake.calls] == [None, ["First?"], ["First?", "Second?"]]
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [("", "question is empty"), ("   ", "question is empty"), ("x" * 2001, "2,001 characters")],
+)
+def test_handler_turns_bad_input_into_a_friendly_reply(fake, question, reason):
+    box, chat, history, _ = app.respond(question, [], ["Earlier?"])
+    assert box == question  # kept, so the user can fix it
+    assert len(chat) == 1 and chat[0]["role"] == "assistant"
+    assert chat[0]["content"].startswith('<div class="qa-error">⚠️ ')
+    assert reason in chat[0]["content"]
+    assert history == ["Earlier?"]
+    assert fake.calls == []  # rejected before the pipeline
+
+
+def test_handler_hides_unexpected_errors(fake, caplog):
+    fake.result = RuntimeError("index file is corrupt at /secret/path")
+    _, chat, _, _ = app.respond("Who?", [], [])
+    assert chat == [render.error_message(render.UNEXPECTED_ERROR)]
+    assert "secret" not in chat[0]["content"] and "Traceback" not in chat[0]["content"]
+    assert "answering 'Who?' failed" in caplog.text  # the details go to the server log
+
+
+# --- the real app, over loopback (slow) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(real_settings) -> Iterator[str]:
+    """The app on a free loopback port, models loaded once for the module."""
+    demo = app.build_app(real_settings)
+    url = app.launch(demo, port=app.free_port(), block=False)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server: str):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def as_json(result: Answer) -> dict:
+    return json.loads(json.dumps(result.to_dict()))
+
+
+@pytest.mark.slow
+def test_api_returns_the_same_answer_as_the_library(client, real_settings):
+    from qa import answer
+
+    question = app.EXAMPLES[0]
+    expected = answer(question, index_dir=real_settings.index_dir)
+    assert client.predict(question, api_name="/answer") == as_json(expected)
+
+
+@pytest.mark.slow
+def test_api_takes_history_and_k(client, real_settings):
+    from qa import answer
+
+    history, question = ["Who is Theresa Fallon?"], "Where is her centre based?"
+    expected = answer(question, history, k=3, index_dir=real_settings.index_dir)
+    got = client.predict(question, history, 3, api_name="/answer")
+    assert got == as_json(expected)
+    assert got["resolved_question"] != question  # the follow-up was resolved
+
+
+@pytest.mark.slow
+def test_api_reports_bad_input_as_an_error(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="question is empty"):
+        client.predict("  ", api_name="/answer")
+
+
+@pytest.mark.slow
+def test_only_answer_is_a_public_endpoint(client):
+    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == [
+        "/answer"
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", app.EXAMPLES)
+def test_examples_are_answered_with_a_marked_source(real_settings, question):
+    _, chat, _, article = app.respond(question, [], [], settings=real_settings)
+    assert "qa-abstain" not in chat[1]["content"], f"{question!r} abstained"
+    sources = [m for m in chat if m.get("metadata", {}).get("title") == "Sources"]
+    assert len(sources) == 1 and "<mark>" in sources[0]["content"]
+    assert "qa-cited" in article

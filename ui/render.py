@@ -1,0 +1,217 @@
+"""Pure rendering: Answers and Documents to chat messages and HTML, with no Gradio import.
+
+Everything from the article or the user is HTML-escaped here, before it reaches the browser.
+Each message is one line of HTML inside a block element: Markdown leaves the inside of an
+HTML block alone, so article text with ``*``, ``_`` or ``[`` is shown as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from typing import Any
+
+from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
+
+Message = dict[str, Any]  # a Gradio chat message: role, content and optional metadata
+
+# Answer.confidence estimates the chance that the answer is right. Words read faster than
+# numbers; the number stays beside them, small, for those who want it.
+CONFIDENCE_LEVELS: tuple[tuple[float, str], ...] = ((0.85, "high"), (0.5, "medium"))
+SOURCES_TITLE = "Sources"
+NEAREST_TITLE = "Nearest passages"
+ALTERNATIVES_TITLE = "Other possible answers"
+ERROR_PREFIX = "⚠️ "
+UNEXPECTED_ERROR = "Sorry, something went wrong while answering. Please try again."
+
+
+def confidence_level(confidence: float) -> str:
+    """``high``, ``medium`` or ``low``."""
+    for threshold, name in CONFIDENCE_LEVELS:
+        if confidence >= threshold:
+            return name
+    return "low"
+
+
+def paragraph_anchor(doc_id: str, paragraph: int) -> str:
+    """The HTML id of a paragraph in the article view; doc ids are file names, so slug them."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", doc_id)
+    return f"qa-{slug}-p{paragraph}"
+
+
+def text_html(text: str) -> str:
+    """Escaped text with line breaks as <br>, so a message never holds a blank line."""
+    return escape(text).replace("\r", "").replace("\n", "<br>")
+
+
+def highlight(text: str, start: int | None, end: int | None) -> str:
+    """``text`` as HTML with ``text[start:end]`` in <mark>; unmarked when the offsets are unusable.
+
+    Offsets come from the reader, so the mark is exact: no searching for the answer's words.
+    """
+    if start is None or end is None or not 0 <= start < end <= len(text):
+        return text_html(text)
+    marked = f"<mark>{text_html(text[start:end])}</mark>"
+    return text_html(text[:start]) + marked + text_html(text[end:])
+
+
+def cite_link(citation: Citation, label: str | None = None) -> str:
+    """A ¶ link to the cited paragraph in the article view."""
+    anchor = paragraph_anchor(citation.doc_id, citation.paragraph)
+    label = label or f"[¶{citation.paragraph}]"
+    hint = escape(f"{citation.doc_id} ¶{citation.paragraph}", quote=True)
+    return f'<a class="qa-cite" href="#{anchor}" title="{hint}">{escape(label)}</a>'
+
+
+def confidence_html(confidence: float) -> str:
+    """Confidence in words; the number is small beside it and in the tooltip."""
+    level = confidence_level(confidence)
+    return (
+        f'<span class="qa-conf qa-conf-{level}" title="confidence {confidence:.2f}">'
+        f"{level} confidence <small>{confidence:.2f}</small></span>"
+    )
+
+
+def _alternative_html(alternative: Alternative) -> str:
+    level = confidence_level(alternative.confidence)
+    return (
+        f"“{text_html(alternative.text)}” {cite_link(alternative.citation)} "
+        f'<span class="qa-conf qa-conf-{level}" title="confidence {alternative.confidence:.2f}">'
+        f"{level}</span>"
+    )
+
+
+def alternatives_message(alternatives: Sequence[Alternative]) -> Message:
+    """Runner-up answers in a collapsed block, so a long tail never crowds the answer."""
+    items = "".join(f"<li>{_alternative_html(a)}</li>" for a in alternatives)
+    content = f'<ul class="qa-alts">{items}</ul>'
+    return _collapsible(ALTERNATIVES_TITLE, content, len(alternatives), "candidate")
+
+
+def conflict_html(alternatives: Sequence[Alternative], listed: bool) -> str:
+    """A warning that two strong candidates disagree; names the runner-up unless listed below."""
+    if listed:
+        other = "; see the other possible answers below"
+    elif alternatives:
+        other = f": it also supports {_alternative_html(alternatives[0])}"
+    else:
+        other = ""
+    return f'<div class="qa-conflict">⚠️ The article gives conflicting answers{other}.</div>'
+
+
+def understood_html(result: Answer) -> str:
+    """'Understood as: …' when a follow-up was rewritten into a standalone question."""
+    resolved = result.resolved_question.strip()
+    if not resolved or resolved == result.question.strip():
+        return ""
+    return f'<div class="qa-understood">Understood as: <em>{text_html(resolved)}</em></div>'
+
+
+def answer_html(result: Answer, show_alternatives: bool = True) -> str:
+    """The main reply: answer, ¶ links and confidence, and a warning if sources conflict."""
+    if result.abstained:
+        body = f'<div class="qa-text">{escape(ABSTAIN_MESSAGE)}</div>'
+        if result.passages:
+            body += '<div class="qa-meta">The nearest passages are below.</div>'
+        return f'<div class="qa-answer qa-abstain">{understood_html(result)}{body}</div>'
+    links = " ".join(cite_link(c) for c in result.citations)
+    parts = [
+        understood_html(result),
+        f'<div class="qa-text"><strong>{text_html(result.text)}</strong> {links}</div>',
+        f'<div class="qa-meta">{confidence_html(result.confidence)}</div>',
+    ]
+    if result.conflict:
+        listed = show_alternatives and bool(result.alternatives)
+        parts.append(conflict_html(result.alternatives, listed))
+    return f'<div class="qa-answer">{"".join(parts)}</div>'
+
+
+def source_html(citation: Citation) -> str:
+    """One cited paragraph: its ¶ link and score, then its text with the answer marked."""
+    head = (
+        f'<div class="qa-source-head">{cite_link(citation, f"¶{citation.paragraph}")} '
+        f'<span class="qa-score" title="reranker score; higher is more relevant">'
+        f"score {citation.score:.2f}</span></div>"
+    )
+    text = highlight(citation.text, citation.start, citation.end)
+    body = f'<div class="qa-source-text">{text}</div>'
+    return f'<div class="qa-source">{head}{body}</div>'
+
+
+def _collapsible(title: str, content: str, count: int, noun: str) -> Message:
+    """A block drawn from Gradio's message metadata, closed until the user opens it."""
+    log = f"{count} {noun}{'' if count == 1 else 's'}"  # shown subdued beside the title
+    return {
+        "role": "assistant",
+        "content": content,
+        "metadata": {"title": title, "log": log, "status": "done"},
+    }
+
+
+def sources_message(title: str, citations: Sequence[Citation]) -> Message:
+    content = f'<div class="qa-sources">{"".join(source_html(c) for c in citations)}</div>'
+    return _collapsible(title, content, len(citations), "paragraph")
+
+
+def answer_messages(result: Answer, show_alternatives: bool = True) -> list[Message]:
+    """The assistant's turn: the reply, other possible answers, then the sources.
+
+    An abstention has no sources; it offers the nearest passages instead.
+    """
+    messages: list[Message] = [
+        {"role": "assistant", "content": answer_html(result, show_alternatives)}
+    ]
+    if show_alternatives and result.alternatives and not result.abstained:
+        messages.append(alternatives_message(result.alternatives))
+    if result.abstained and result.passages:
+        messages.append(sources_message(NEAREST_TITLE, result.passages))
+    elif result.citations:
+        messages.append(sources_message(SOURCES_TITLE, result.citations))
+    return messages
+
+
+def user_message(question: str) -> Message:
+    """The user's turn, escaped like everything else: "<b>" in a question shows as typed."""
+    return {"role": "user", "content": text_html(question)}
+
+
+def error_message(text: str) -> Message:
+    """A friendly chat reply for a question that could not be answered."""
+    return {
+        "role": "assistant",
+        "content": f'<div class="qa-error">{text_html(ERROR_PREFIX + text)}</div>',
+    }
+
+
+# --- the article view ----------------------------------------------------------------
+
+
+def _paragraph_html(paragraph: Paragraph, cited: Citation | None) -> str:
+    classes = ["qa-para"]
+    if paragraph.boilerplate:
+        classes.append("qa-boilerplate")
+    text = text_html(paragraph.text)
+    if cited is not None:
+        classes.append("qa-cited")
+        if cited.text == paragraph.text:  # offsets are only valid against the same text
+            text = highlight(paragraph.text, cited.start, cited.end)
+    anchor = paragraph_anchor(paragraph.doc_id, paragraph.number)
+    number = f'<a class="qa-num" href="#{anchor}">¶{paragraph.number}</a>'
+    return f'<p id="{anchor}" class="{" ".join(classes)}">{number}<span>{text}</span></p>'
+
+
+def document_html(document: Document, cited: Mapping[tuple[str, int], Citation]) -> str:
+    paragraphs = "".join(
+        _paragraph_html(p, cited.get((p.doc_id, p.number))) for p in document.paragraphs
+    )
+    return f'<article class="qa-doc" data-doc-id="{escape(document.id)}">{paragraphs}</article>'
+
+
+def article_html(documents: Iterable[Document], citations: Iterable[Citation] = ()) -> str:
+    """Every document with its ¶ numbers; cited paragraphs are marked, answer span included."""
+    cited: dict[tuple[str, int], Citation] = {}
+    for citation in citations:  # best first: keep the best citation of each paragraph
+        cited.setdefault((citation.doc_id, citation.paragraph), citation)
+    body = "".join(document_html(d, cited) for d in documents)
+    return f'<div class="qa-article-scroll">{body}</div>'
