@@ -13,7 +13,8 @@ import argparse
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -105,8 +106,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--questions", type=int, default=700)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cache", type=Path, help="JSON file keeping the collected examples")
     args = parser.parse_args()
-    data = collect(load_squad(shared_data_dir() / SQUAD), args.questions, args.seed)
+    if args.cache and args.cache.exists():
+        data = [Example(**row) for row in json.loads(args.cache.read_text())]
+    else:
+        data = collect(load_squad(shared_data_dir() / SQUAD), args.questions, args.seed)
+        if args.cache:
+            args.cache.write_text(json.dumps([asdict(e) for e in data]))
     span = fit_span_model(data)
     confidence = fit_confidence(data, span)
     fitted = {

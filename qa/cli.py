@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=13, help="sampling seed")
     evaluate.add_argument("--out", default="eval/reports/latest", help="report folder")
     evaluate.add_argument("--ablations", action="store_true", help="compare retrieval variants")
+    evaluate.add_argument(
+        "--split",
+        choices=["dev", "test"],
+        default="test",
+        help="SQuAD articles: dev = 1-24 (tuning), test = 25-48 (reporting)",
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="start the chat UI")

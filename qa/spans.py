@@ -80,44 +80,79 @@ def content_lemmas(tokens) -> set[str]:
 def span_features(
     doc, cand: SpanCandidate, sent, question: QuestionInfo, qlemmas: set[str], matched: list[int]
 ) -> dict[str, float]:
-    """Features of one candidate; see the reader for how they are weighted."""
+    """Features of one candidate; the span model in qa/weights.json weighs them."""
     span = doc[cand.first : cand.last]
-    words = [t for t in span if not (t.is_stop or t.is_punct)]
-    in_question = sum(t.lemma_.lower() in qlemmas for t in words)
-    outside = [i for i in matched if i < cand.first or i >= cand.last]
-    distance = min((abs(i - _nearest(cand, i)) for i in outside), default=len(sent))
+    return {
+        **_type_features(span, cand, question),
+        **_match_features(doc, span, cand, sent, qlemmas, matched),
+        **_shape_features(span, cand, question),
+    }
+
+
+def _type_features(span, cand: SpanCandidate, question: QuestionInfo) -> dict[str, float]:
+    """Does the span have the kind of thing the question asks for?"""
     ents = [e for e in span.ents if e.label_ in question.expected]
-    window = doc[max(sent.start, cand.first - WINDOW) : min(sent.end, cand.last + WINDOW)]
-    near = content_lemmas(t for t in window if t.i < cand.first or t.i >= cand.last)
-    root = span.root
     return {
         "type_exact": float(cand.kind == "ent" and cand.label in question.expected),
         "type_contains": float(bool(ents)),
         "type_none": float(not question.expected),
         "focus": float(question.focus is not None and span.root.lemma_.lower() == question.focus),
+        "why_clause": float(question.kind == "why" and _starts(span, _REASON_WORDS)),
+        "how_manner": float(question.kind == "how" and _starts(span, _MANNER_WORDS)),
+        "quoted": float(_quoted(span)),
+    }
+
+
+def _match_features(doc, span, cand, sent, qlemmas, matched) -> dict[str, float]:
+    """Where the span sits relative to the words it shares with the question."""
+    words = [t for t in span if not (t.is_stop or t.is_punct)]
+    in_question = sum(t.lemma_.lower() in qlemmas for t in words)
+    outside = [i for i in matched if i < cand.first or i >= cand.last]
+    distance = min((abs(i - _nearest(cand, i)) for i in outside), default=len(sent))
+    window = doc[max(sent.start, cand.first - WINDOW) : min(sent.end, cand.last + WINDOW)]
+    near = content_lemmas(t for t in window if t.i < cand.first or t.i >= cand.last)
+    root = span.root
+    head_matched = root.head.i in matched and root.head.i != root.i
+    return {
         "overlap": in_question / max(len(words), 1),
         "all_in_question": float(bool(words) and in_question == len(words)),
         "no_content": float(not words),
         "distance": math.log1p(distance),
         "linked": float(_linked(span, matched)),
+        "window_match": len(near & qlemmas) / max(len(qlemmas), 1),
+        "sentence_match": len(content_lemmas(sent) & qlemmas) / max(len(qlemmas), 1),
+        "head_matched": float(head_matched),
+        f"head_matched|{root.dep_}": float(head_matched),
+        "verb_matched": float(head_matched and root.head.pos_ in ("VERB", "AUX")),
+    }
+
+
+def _shape_features(span, cand: SpanCandidate, question: QuestionInfo) -> dict[str, float]:
+    """The span's own form, alone and crossed with the question kind: what a good answer
+    looks like depends on what is asked."""
+    root = span.root
+    kind = question.kind
+    return {
         "length": math.log1p(len(span)),
         "long": float(len(span) > 8),
         "is_ent": float(cand.kind == "ent"),
         "is_np": float(cand.kind == "np"),
         "is_clause": float(cand.kind == "clause"),
-        "why_clause": float(question.kind == "why" and _starts(span, _REASON_WORDS)),
-        "how_manner": float(question.kind == "how" and _starts(span, _MANNER_WORDS)),
         "numeric": float(any(t.like_num for t in span)),
         "proper": sum(t.pos_ == "PROPN" for t in span) / len(span),
-        "window_match": len(near & qlemmas) / max(len(qlemmas), 1),
-        "head_matched": float(root.head.i in matched and root.head.i != root.i),
-        # Crosses with the question kind: what a good span looks like depends on what is asked.
-        f"{question.kind}|{cand.kind}": 1.0,
-        f"{question.kind}|length": math.log1p(len(span)),
-        f"{question.kind}|proper": float(root.pos_ == "PROPN"),
-        f"{question.kind}|dep={root.dep_}": 1.0,
-        f"{question.kind}|window": len(near & qlemmas) / max(len(qlemmas), 1),
+        f"{kind}|{cand.kind}": 1.0,
+        f"{kind}|length": math.log1p(len(span)),
+        f"{kind}|proper": float(root.pos_ == "PROPN"),
+        f"{kind}|dep={root.dep_}": 1.0,
     }
+
+
+def _quoted(span) -> bool:
+    """The span sits inside quotation marks in its sentence."""
+    doc = span.doc
+    before = doc[span.start - 1].text if span.start > 0 else ""
+    after = doc[span.end].text if span.end < len(doc) else ""
+    return before in {"“", '"', "‘"} and after in {"”", '"', "’", ",”", ".”"}
 
 
 def _nearest(cand: SpanCandidate, i: int) -> int:

@@ -1,0 +1,72 @@
+"""Speed figures: cold start to first answer, and answer() latency on the seed article.
+
+    python -m eval.bench [--calls 50]
+
+Prints medians measured in this one run; the machine is noisy, so compare runs made together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+from eval.datasets import read_jsonl
+from qa.settings import PROJECT_ROOT
+
+QUESTIONS = PROJECT_ROOT / "eval" / "data" / "article.jsonl"
+COLD = (
+    "import time; t = time.perf_counter(); from qa import answer; "
+    "a = answer('Who directs the Carnegie Russia Eurasia Center?'); "
+    "print(time.perf_counter() - t, a)"
+)
+
+
+def cold_start(runs: int) -> list[float]:
+    """Seconds from a fresh interpreter's import to its first answer (index already built)."""
+    subprocess.run([sys.executable, "-c", COLD], check=True, capture_output=True)  # builds it
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", COLD], check=True, capture_output=True)
+        times.append(float(out.stdout.split()[0]))
+    return times
+
+
+def warm_latency(calls: int) -> list[float]:
+    """Milliseconds per answer() call, cycling through the reference questions."""
+    from qa import answer
+
+    rows = read_jsonl(QUESTIONS)
+    answer(rows[0]["question"])  # load models and parse caches outside the timing
+    times = []
+    for i in range(calls):
+        row = rows[i % len(rows)]
+        start = time.perf_counter()
+        answer(row["question"], history=row.get("history") or None)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--cold-runs", type=int, default=3)
+    args = parser.parse_args()
+    cold = cold_start(args.cold_runs)
+    print(
+        f"cold start to first answer: median {statistics.median(cold):.2f} s "
+        f"over {len(cold)} runs ({', '.join(f'{t:.2f}' for t in cold)})"
+    )
+    warm = warm_latency(args.calls)
+    ordered = sorted(warm)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    print(
+        f"answer(): median {statistics.median(warm):.1f} ms, p95 {p95:.1f} ms, "
+        f"over {len(warm)} calls (first pass includes spaCy parses of new paragraphs)"
+    )
+
+
+if __name__ == "__main__":
+    main()
