@@ -45,6 +45,14 @@ def span_probability(start_logits: np.ndarray, end_logits: np.ndarray, s: int, e
     return float(softmax(start_logits)[s] * softmax(end_logits)[e])
 
 
+def covering_text(text: str, start: int, end: int) -> str:
+    """The sentences of ``text`` that the span [start, end) touches (a model's span may cross)."""
+    touched = [(a, b) for a, b in sentence_spans(text) if a < end and start < b]
+    if not touched:
+        return text[start:end]
+    return text[touched[0][0] : max(b for _, b in touched)]
+
+
 class TransformersReader:
     """Runs a question-answering head over each passage's paragraph; candidates best first."""
 
@@ -87,7 +95,7 @@ class TransformersReader:
         if end <= start:
             return None
         probability = span_probability(start_logits, end_logits, s, e)
-        sentence = next((text[a:b] for a, b in sentence_spans(text) if a <= start < b), text)
+        sentence = covering_text(text, start, end)
         return Candidate(
             text[start:end],
             passage,

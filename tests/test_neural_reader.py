@@ -33,6 +33,9 @@ def test_span_probability_is_the_product_of_softmaxes() -> None:
 def tiny_qa_model(tmp_path_factory: pytest.TempPathFactory, seed_text: str) -> Path:
     """A randomly initialised two-layer BERT QA model and its word-piece tokenizer."""
     transformers = pytest.importorskip("transformers")
+    import torch
+
+    torch.manual_seed(0)  # the same random model every run
     folder = tmp_path_factory.mktemp("tiny-qa")
     words = sorted(set(re.findall(r"[a-z]+", seed_text.lower())))
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
