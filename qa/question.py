@@ -59,6 +59,9 @@ class QuestionInfo:
     kind: str  # who, when, where, how many, ..., what, which, why, how, yes-no, other
     focus: str | None  # the head noun of "which X" / "what X", lower-cased
     expected: frozenset[str]  # entity labels that fit the answer
+    # The wh-phrase's role in the parse: "What did Wang Yi call them?" gives ("oprd", "call").
+    wh_dep: str = ""
+    wh_head: str = ""
 
 
 def question_kind(text: str) -> str:
@@ -95,6 +98,25 @@ def parsed_focus(doc) -> str | None:
     return None
 
 
+_ROLE_GROUPS = {"nsubjpass": "nsubj", "attr": "dobj", "oprd": "dobj", "dative": "dobj"}
+
+
+def role(dep: str) -> str:
+    """Dependency labels grouped where the answer may take either in the text."""
+    return _ROLE_GROUPS.get(dep, dep)
+
+
+def wh_role(doc) -> tuple[str, str]:
+    """The dependency label and head lemma of the wh-phrase ("which team" counts as a whole)."""
+    for token in doc:
+        if token.tag_ in ("WP", "WDT", "WRB", "WP$"):
+            phrase = token.head if token.dep_ in ("det", "poss") else token
+            if token.dep_ == "advmod" and token.head.pos_ == "ADJ":  # "how many points"
+                phrase = token.head.head
+            return role(phrase.dep_), phrase.head.lemma_.lower()
+    return "", ""
+
+
 def analyse(text: str, doc=None) -> QuestionInfo:
     """Question kind, focus and expected types; ``doc`` (a spaCy parse) refines the focus."""
     kind = question_kind(text)
@@ -102,4 +124,5 @@ def analyse(text: str, doc=None) -> QuestionInfo:
     expected = EXPECTED_TYPES.get(kind, frozenset())
     if focus in FOCUS_TYPES:
         expected = expected | EXPECTED_TYPES[FOCUS_TYPES[focus]]
-    return QuestionInfo(text=text, kind=kind, focus=focus, expected=expected)
+    wh_dep, wh_head = wh_role(doc) if doc is not None else ("", "")
+    return QuestionInfo(text, kind, focus, expected, wh_dep, wh_head)

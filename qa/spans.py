@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from qa.question import QuestionInfo
+from qa.question import QuestionInfo, role
 
 # Dependency roles whose subtree is a plausible answer phrase.
 _PHRASE_DEPS = {
@@ -86,6 +86,7 @@ def span_features(
         **_type_features(span, cand, question),
         **_match_features(doc, span, cand, sent, qlemmas, matched),
         **_shape_features(span, cand, question),
+        **_role_features(span, question),
     }
 
 
@@ -124,6 +125,18 @@ def _match_features(doc, span, cand, sent, qlemmas, matched) -> dict[str, float]
         "head_matched": float(head_matched),
         f"head_matched|{root.dep_}": float(head_matched),
         "verb_matched": float(head_matched and root.head.pos_ in ("VERB", "AUX")),
+    }
+
+
+def _role_features(span, question: QuestionInfo) -> dict[str, float]:
+    """The span plays the wh-phrase's part: same relation to the same head word."""
+    root = span.root
+    same_dep = bool(question.wh_dep) and role(root.dep_) == question.wh_dep
+    same_head = bool(question.wh_head) and root.head.lemma_.lower() == question.wh_head
+    return {
+        "wh_same_dep": float(same_dep),
+        "wh_same_head": float(same_head),
+        "wh_same_role": float(same_dep and same_head),
     }
 
 
