@@ -113,7 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("path", nargs="?", help="folder of articles (default: seeds/)")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if current")
     index.set_defaults(func=cmd_index)
+    _add_eval_and_serve(sub)
+    return parser
 
+
+def _add_eval_and_serve(sub) -> None:
     evaluate = sub.add_parser("eval", help="run the evaluation suite")
     evaluate.add_argument("--set", default="article", choices=["article", "squad", "coqa", "all"])
     evaluate.add_argument("--limit", type=int, default=None, help="questions per set")
@@ -136,7 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     serve.set_defaults(func=cmd_serve)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

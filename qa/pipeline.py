@@ -95,7 +95,9 @@ class Pipeline:
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         question = validate_question(question, self.settings.max_question_chars)
         k = validate_k(self.settings.k if k is None else k)
-        return self.retriever.search(question, k, self.settings.retrieval)
+        return self.retriever.search(
+            question, k, self.settings.retrieval, self.settings.rerank_depth
+        )
 
     def answer(
         self, question: str, history: Sequence[str] | None = None, **overrides: Any
@@ -105,7 +107,8 @@ class Pipeline:
         turns = validate_history(history, settings.max_question_chars)
         recent = turns[-settings.max_history_turns :]
         resolved = resolve(question, recent, self._answer_text) if turns else question
-        passages = self.retriever.search(resolved, validate_k(settings.k), settings.retrieval)
+        k = validate_k(settings.k)
+        passages = self.retriever.search(resolved, k, settings.retrieval, settings.rerank_depth)
         reader = self.reader(settings)
         candidates = reader.read(resolved, passages)
         confidence = reader.confidence(candidates)

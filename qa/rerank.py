@@ -35,17 +35,21 @@ class OnnxCrossEncoder:
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
             f"{folder}/model.onnx", options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        scores = [
-            self._score_batch(query, texts[i : i + self.batch_size])
-            for i in range(0, len(texts), self.batch_size)
-        ]
-        return np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
+        """One logit per text. Texts are batched by length, so short sentences are not
+        padded to the length of a long paragraph."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        scores = np.zeros(len(texts), dtype=np.float32)
+        for i in range(0, len(order), self.batch_size):
+            batch = order[i : i + self.batch_size]
+            scores[batch] = self._score_batch(query, [texts[j] for j in batch])
+        return scores
 
     def _score_batch(self, query: str, texts: Sequence[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch([(query, t) for t in texts])

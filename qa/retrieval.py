@@ -83,7 +83,9 @@ class Retriever:
     rrf_k: int = 60
     rerank_depth: int = 8
 
-    def search(self, question: str, k: int, variant: str = "hybrid+rerank") -> list[Passage]:
+    def search(
+        self, question: str, k: int, variant: str = "hybrid+rerank", depth: int | None = None
+    ) -> list[Passage]:
         """The k best passages for ``question``, best first, with each stage's score.
 
         ``variant`` is one of VARIANTS; the non-default ones exist for ablation studies.
@@ -92,7 +94,7 @@ class Retriever:
             raise ValueError(f"retrieval must be one of {', '.join(VARIANTS)}, not {variant!r}")
         pool = self.hybrid(question, dense=variant != "bm25", lexical=variant != "dense")
         if variant == "hybrid+rerank" and self.reranker is not None:
-            pool = self.rerank(question, pool[: max(k, self.rerank_depth)])
+            pool = self.rerank(question, pool[: max(k, depth or self.rerank_depth)])
         return pool[:k]
 
     def hybrid(self, question: str, *, dense: bool = True, lexical: bool = True) -> list[Passage]:

@@ -35,6 +35,8 @@ class Settings:
 
     k: int = 5  # passages returned by search() and considered by the reader
     candidates: int = 20  # taken from each retriever before fusion
+    # Fused passages the cross-encoder rescores (at least k); it is the costliest stage.
+    rerank_depth: int = 8
     rrf_k: int = 60  # the constant from Cormack et al. (2009); damps the top ranks' dominance
     embed_batch_size: int = 32
 
