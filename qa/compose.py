@@ -20,7 +20,7 @@ def compose_answer(
     confidence: float,
 ) -> Answer:
     """The best candidate as an Answer, or an abstention when ``confidence`` is too low."""
-    nearest = tuple(p.citation() for p in passages)
+    nearest = tuple(_distinct_paragraphs(passages))
     if not candidates or confidence < settings.abstain_threshold:
         return Answer(question, "", True, confidence, (), "", resolved, passages=nearest)
     best = candidates[0]
@@ -40,6 +40,18 @@ def compose_answer(
         conflict=conflict,
         passages=nearest,
     )
+
+
+def _distinct_paragraphs(passages: Sequence[Passage]) -> list[Citation]:
+    """One citation per paragraph, in rank order (a paragraph may come as several chunks)."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for passage in passages:
+        key = (passage.chunk.doc_id, passage.chunk.paragraph)
+        if key not in seen:
+            seen.add(key)
+            out.append(passage.citation())
+    return out
 
 
 def rank_alternatives(

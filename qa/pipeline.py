@@ -25,7 +25,6 @@ _PIPELINE_FIELDS = (
     "index_dir",
     "embedding_model",
     "reranker_model",
-    "reader_model",
     "chunk_size",
     "chunk_overlap",
 )
@@ -62,13 +61,13 @@ class Pipeline:
             embedder=embedder,
             bm25=BM25Index([c.text for c in chunks]),
             reranker=self.scorer,
-            candidates=settings.candidates,
-            rrf_k=settings.rrf_k,
         )
         self.readers: dict[str, Reader] = {
             "sentence": SentenceReader(self.scorer),
             "span": SpanReader(self.scorer),
         }
+        # The models' tokenizers are not safe to call from several threads at once.
+        self._lock = threading.RLock()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Pipeline:
@@ -88,27 +87,43 @@ class Pipeline:
             raise ValueError(f"reader must be one of sentence, span; not {settings.reader!r}")
         return self.readers[settings.reader]
 
-    def _answer_text(self, question: str) -> str:
-        """An earlier turn's answer, the referent of a pronoun in a follow-up."""
-        return self.answer(question).text
+    def per_call(self, overrides: dict[str, Any]) -> Settings:
+        """This pipeline's settings with per-call changes; index and model fields are fixed."""
+        if not overrides:
+            return self.settings
+        settings = self.settings.replace(**overrides)
+        fixed = [f for f in _PIPELINE_FIELDS if getattr(settings, f) != getattr(self.settings, f)]
+        if fixed:
+            raise ValueError(
+                f"{', '.join(fixed)} cannot change per call; use get_pipeline(Settings(...))"
+            )
+        return settings
 
-    def search(self, question: str, k: int | None = None) -> list[Passage]:
-        question = validate_question(question, self.settings.max_question_chars)
-        k = validate_k(self.settings.k if k is None else k)
-        return self.retriever.search(
-            question, k, self.settings.retrieval, self.settings.rerank_depth
-        )
+    def search(self, question: str, k: int | None = None, **overrides: Any) -> list[Passage]:
+        """The k best passages for ``question`` (default ``settings.k``)."""
+        settings = self.per_call(overrides)
+        question = validate_question(question, settings.max_question_chars)
+        k = validate_k(settings.k if k is None else k)
+        with self._lock:
+            return self.retriever.search(question, k, settings)
 
     def answer(
         self, question: str, history: Sequence[str] | None = None, **overrides: Any
     ) -> Answer:
-        settings = self.settings.replace(**overrides) if overrides else self.settings
+        """Answer ``question``; ``history`` holds the earlier user questions, oldest first."""
+        settings = self.per_call(overrides)
         question = validate_question(question, settings.max_question_chars)
         turns = validate_history(history, settings.max_question_chars)
-        recent = turns[-settings.max_history_turns :]
-        resolved = resolve(question, recent, self._answer_text) if turns else question
-        k = validate_k(settings.k)
-        passages = self.retriever.search(resolved, k, settings.retrieval, settings.rerank_depth)
+        validate_k(settings.k)
+        with self._lock:
+            return self._answer(question, turns[-settings.max_history_turns :], settings)
+
+    def _answer(self, question: str, history: list[str], settings: Settings) -> Answer:
+        def answer_of(earlier: str) -> str:  # a pronoun's referent: an earlier turn's answer
+            return self._answer(earlier, [], settings).text
+
+        resolved = resolve(question, history, answer_of) if history else question
+        passages = self.retriever.search(resolved, settings.k, settings)
         reader = self.reader(settings)
         candidates = reader.read(resolved, passages)
         confidence = reader.confidence(candidates)
@@ -120,12 +135,17 @@ _lock = threading.Lock()
 
 
 def get_pipeline(settings: Settings | None = None, **kwargs: Any) -> Pipeline:
-    """A shared pipeline per corpus and model choice, built once (thread-safe)."""
+    """A shared pipeline per corpus and model choice, built once (thread-safe).
+
+    The pipeline keeps only the index and model fields of ``settings``; every other field
+    is a per-call choice, so one caller's threshold never leaks into another's answers.
+    """
     settings = settings or Settings()
-    key = tuple(getattr(settings, name) for name in _PIPELINE_FIELDS)
+    base = Settings(**{name: getattr(settings, name) for name in _PIPELINE_FIELDS})
+    key = tuple(getattr(base, name) for name in _PIPELINE_FIELDS)
     with _lock:
         if key not in _pipelines:
-            _pipelines[key] = Pipeline.from_settings(settings, **kwargs)
+            _pipelines[key] = Pipeline.from_settings(base, **kwargs)
         pipeline = _pipelines[key]
     return pipeline
 
@@ -151,7 +171,7 @@ def answer(question: str, history: Sequence[str] | None = None, **overrides: Any
 def search(question: str, k: int | None = None, **overrides: Any) -> list[Passage]:
     """The k best passages for ``question``, each with its citation and stage scores."""
     settings = _split_overrides(overrides)
-    return get_pipeline(settings).search(question, k)
+    return get_pipeline(settings).search(question, k, **_per_call(overrides))
 
 
 def _per_call(overrides: dict[str, Any]) -> dict[str, Any]:

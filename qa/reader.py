@@ -58,8 +58,17 @@ def passage_sentences(passage: Passage) -> list[tuple[int, int]]:
 def rank_sentences(
     question: str, passages: Sequence[Passage], scorer: Scorer, depth: int
 ) -> list[Sentence]:
-    """Sentences of the top ``depth`` passages, scored by the cross-encoder, best first."""
-    spans = [(p, s, e) for p in passages[:depth] for s, e in passage_sentences(p)]
+    """Sentences of the top ``depth`` passages, scored by the cross-encoder, best first.
+
+    Overlapping chunks of one paragraph share sentences; each is scored once.
+    """
+    spans, seen = [], set()
+    for p in passages[:depth]:
+        for s, e in passage_sentences(p):
+            key = (p.chunk.doc_id, p.chunk.paragraph, s, e)
+            if key not in seen:
+                seen.add(key)
+                spans.append((p, s, e))
     if not spans:
         return []
     scores = scorer.score(question, [p.paragraph_text[s:e] for p, s, e in spans])

@@ -31,7 +31,8 @@ class OnnxCrossEncoder:
         self.batch_size = batch_size
         self.tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
         # Passages here are short; 320 tokens covers a chunk plus question, and costs less than 512.
-        self.tokenizer.enable_truncation(max_length=max_length, strategy="only_second")
+        # longest_first: a long question (up to max_question_chars) is cut too, never an error.
+        self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
         options.log_severity_level = 3

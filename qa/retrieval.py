@@ -11,6 +11,7 @@ import numpy as np
 
 from qa.embedding import Embedder
 from qa.rerank import Scorer
+from qa.settings import Settings
 from qa.types import Chunk, Document, Passage
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -69,9 +70,9 @@ class BM25Index:
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Retriever:
-    """Cited passage search over one corpus."""
+    """Cited passage search over one corpus; the search parameters come with each call."""
 
     documents: dict[str, Document]
     chunks: list[Chunk]
@@ -79,29 +80,40 @@ class Retriever:
     embedder: Embedder
     bm25: BM25Index
     reranker: Scorer | None
-    candidates: int = 20
-    rrf_k: int = 60
-    rerank_depth: int = 8
 
-    def search(
-        self, question: str, k: int, variant: str = "hybrid+rerank", depth: int | None = None
-    ) -> list[Passage]:
+    def search(self, question: str, k: int, settings: Settings) -> list[Passage]:
         """The k best passages for ``question``, best first, with each stage's score.
 
-        ``variant`` is one of VARIANTS; the non-default ones exist for ablation studies.
+        ``settings.retrieval`` is one of VARIANTS; the non-default ones exist for ablations.
         """
+        variant = settings.retrieval
         if variant not in VARIANTS:
             raise ValueError(f"retrieval must be one of {', '.join(VARIANTS)}, not {variant!r}")
-        pool = self.hybrid(question, dense=variant != "bm25", lexical=variant != "dense")
+        pool = self.hybrid(
+            question,
+            settings.candidates,
+            settings.rrf_k,
+            dense=variant != "bm25",
+            lexical=variant != "dense",
+        )
         if variant == "hybrid+rerank" and self.reranker is not None:
-            pool = self.rerank(question, pool[: max(k, depth or self.rerank_depth)])
+            pool = self.rerank(question, pool[: max(k, settings.rerank_depth)])
         return pool[:k]
 
-    def hybrid(self, question: str, *, dense: bool = True, lexical: bool = True) -> list[Passage]:
-        query = self.embedder.embed([question], is_query=True)[0]
-        dense_hits = dict(dense_search(self.faiss_index, query, self.candidates)) if dense else {}
-        bm25_hits = dict(self.bm25.search(question, self.candidates)) if lexical else {}
-        fused = reciprocal_rank_fusion([list(dense_hits), list(bm25_hits)], self.rrf_k)
+    def hybrid(
+        self,
+        question: str,
+        candidates: int = 20,
+        rrf_k: int = 60,
+        *,
+        dense: bool = True,
+        lexical: bool = True,
+    ) -> list[Passage]:
+        """Dense and BM25 rankings of ``candidates`` each, fused by RRF."""
+        query = self.embedder.embed([question], is_query=True)[0] if dense else None
+        dense_hits = dict(dense_search(self.faiss_index, query, candidates)) if dense else {}
+        bm25_hits = dict(self.bm25.search(question, candidates)) if lexical else {}
+        fused = reciprocal_rank_fusion([list(dense_hits), list(bm25_hits)], rrf_k)
         order = sorted(fused, key=lambda i: (-fused[i], i))
         return [self._passage(i, dense_hits.get(i), bm25_hits.get(i), fused[i]) for i in order]
 

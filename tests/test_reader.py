@@ -117,7 +117,9 @@ def test_span_reader_offsets_are_exact(seed_document: Document) -> None:
 
 def test_span_reader_prefers_the_expected_type(seed_document: Document) -> None:
     reader = SpanReader(OverlapScorer())
-    found = reader.read("Who directs the Carnegie Russia Eurasia Center?", passages_of(seed_document, [10]))
+    found = reader.read(
+        "Who directs the Carnegie Russia Eurasia Center?", passages_of(seed_document, [10])
+    )
     assert found[0].text == "Alexander Gabuev"
 
 

@@ -19,6 +19,7 @@ from qa.retrieval import (
     reciprocal_rank_fusion,
     tokenize,
 )
+from qa.settings import Settings
 from qa.store import build_faiss
 from qa.types import Document
 
@@ -171,15 +172,15 @@ def retriever(seed_document: Document, fake_embedder) -> Retriever:
         embedder=fake_embedder,
         bm25=BM25Index([c.text for c in chunks]),
         reranker=OverlapScorer(),
-        candidates=10,
     )
 
 
+SETTINGS = Settings(candidates=10)
 QUESTION = "Who is the director of the Carnegie Russia Eurasia Center?"
 
 
 def test_retriever_hybrid_rerank(retriever: Retriever) -> None:
-    passages = retriever.search(QUESTION, k=4)
+    passages = retriever.search(QUESTION, 4, SETTINGS)
     assert len(passages) == 4
     assert passages[0].chunk.paragraph == 10
     assert "Carnegie" in passages[0].chunk.text
@@ -189,18 +190,18 @@ def test_retriever_hybrid_rerank(retriever: Retriever) -> None:
         paragraph = retriever.documents[p.chunk.doc_id].paragraph(p.chunk.paragraph)
         assert p.paragraph_text == paragraph.text and p.paragraph_start == paragraph.start
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
-    assert retriever.reranker.seen == [retriever.rerank_depth]  # only the fused top is reranked
+    assert retriever.reranker.seen == [SETTINGS.rerank_depth]  # only the fused top is reranked
 
 
 def test_retriever_scores_per_stage(retriever: Retriever) -> None:
-    passages = retriever.hybrid(QUESTION)
+    passages = retriever.hybrid(QUESTION, SETTINGS.candidates, SETTINGS.rrf_k)
     rows = [p.chunk.id for p in passages]
-    assert len(rows) == len(set(rows)) <= 2 * retriever.candidates
+    assert len(rows) == len(set(rows)) <= 2 * SETTINGS.candidates
     dense = dict(dense_search(retriever.faiss_index, retriever.embedder.embed([QUESTION])[0], 10))
     bm25 = dict(retriever.bm25.search(QUESTION, 10))
-    fused = reciprocal_rank_fusion([list(dense), list(bm25)], retriever.rrf_k)
+    fused = reciprocal_rank_fusion([list(dense), list(bm25)], SETTINGS.rrf_k)
     assert {p.chunk.id for p in passages} == set(dense) | set(bm25)
-    assert len(dense) == retriever.candidates < len(retriever.chunks)
+    assert len(dense) == SETTINGS.candidates < len(retriever.chunks)
     for p in passages:
         for got, hits in ((p.dense_score, dense), (p.bm25_score, bm25)):
             if p.chunk.id in hits:
@@ -216,7 +217,7 @@ def test_retriever_scores_per_stage(retriever: Retriever) -> None:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_retriever_variants(retriever: Retriever, variant: str) -> None:
-    passages = retriever.search(QUESTION, k=3, variant=variant)
+    passages = retriever.search(QUESTION, 3, SETTINGS.replace(retrieval=variant))
     assert 0 < len(passages) <= 3
     if variant == "dense":
         assert all(p.bm25_score is None and p.dense_score is not None for p in passages)
@@ -227,7 +228,7 @@ def test_retriever_variants(retriever: Retriever, variant: str) -> None:
 
 def test_retriever_rejects_unknown_variant(retriever: Retriever) -> None:
     with pytest.raises(ValueError, match="retrieval must be one of"):
-        retriever.search(QUESTION, k=3, variant="magic")
+        retriever.search(QUESTION, 3, SETTINGS.replace(retrieval="magic"))
 
 
 def test_retriever_k_larger_than_corpus(fake_embedder) -> None:
@@ -241,6 +242,6 @@ def test_retriever_k_larger_than_corpus(fake_embedder) -> None:
         bm25=BM25Index([c.text for c in chunks]),
         reranker=OverlapScorer(),
     )
-    passages = retriever.search("grain", k=50)
+    passages = retriever.search("grain", 50, Settings())
     assert sorted(p.chunk.id for p in passages) == [0, 1, 2]
     assert passages[0].chunk.paragraph == 2

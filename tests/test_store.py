@@ -16,6 +16,7 @@ import pytest
 import qa.store
 from qa.chunking import chunk_documents, make_splitter
 from qa.documents import checksum
+from qa.settings import Settings
 from qa.store import (
     CHUNKS_FILE,
     FAISS_FILE,
@@ -511,7 +512,8 @@ def test_open_index_unwritable_folder_answers_in_memory(
         bm25=BM25Index([c.text for c in chunks]),
         reranker=None,
     )
-    top = retriever.search("Who is the director of the Carnegie Russia Eurasia Center?", k=3)
+    question = "Who is the director of the Carnegie Russia Eurasia Center?"
+    top = retriever.search(question, 3, Settings())
     assert top[0].chunk.paragraph == 10
 
 
