@@ -145,7 +145,8 @@ def _add_eval_and_serve(sub) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(message)s",
     )
     try:
         return args.func(args)
@@ -154,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as err:  # a last resort: one line for users, the traceback with -v
+        logging.getLogger(__name__).debug("failure", exc_info=True)
+        print(f"error: {type(err).__name__}: {err} (run with -v for details)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

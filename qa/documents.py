@@ -91,7 +91,8 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
 def article_files(folder: Path) -> Iterator[Path]:
     """The article files under ``folder``, recursively, in a stable order."""
     for path in sorted(Path(folder).rglob("*")):
-        if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith("."):
+        hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+        if path.is_file() and path.suffix.lower() in SUFFIXES and not hidden:
             yield path
 
 

@@ -65,6 +65,22 @@ def build_index(
     return build_faiss(vectors), chunks, manifest
 
 
+def check_chunks(chunks: Sequence[Chunk], documents: Sequence[Document]) -> None:
+    """IndexLoadError unless every chunk quotes a citable paragraph of its document exactly:
+    a chunks.jsonl edited by hand must never yield a wrong citation."""
+    by_id = {doc.id: doc for doc in documents}
+    for chunk in chunks:
+        doc = by_id.get(chunk.doc_id)
+        ok = doc is not None and 1 <= chunk.paragraph <= len(doc.paragraphs)
+        if ok:
+            paragraph = doc.paragraph(chunk.paragraph)
+            inside = paragraph.start <= chunk.start <= chunk.end <= paragraph.end
+            ok = inside and not paragraph.boilerplate
+            ok = ok and doc.text[chunk.start : chunk.end] == chunk.text
+        if not ok:
+            raise IndexLoadError(f"chunk {chunk.id} does not match its document")
+
+
 def open_index(
     documents: Sequence[Document],
     settings: Settings,
@@ -76,7 +92,11 @@ def open_index(
     """The index in ``folder`` if it matches the documents and settings, else a fresh one."""
     if not rebuild:
         try:
-            return load_index(folder, expected_manifest(documents, settings, embedder))
+            index, chunks, manifest = load_index(
+                folder, expected_manifest(documents, settings, embedder)
+            )
+            check_chunks(chunks, documents)
+            return index, chunks, manifest
         except IndexLoadError as err:
             log.warning("%s; rebuilding the index", err)
     index, chunks, manifest = build_index(documents, settings, embedder, progress)

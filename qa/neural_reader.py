@@ -62,7 +62,10 @@ class TransformersReader:
 
         location = resolve_model(name)
         self.tokenizer = AutoTokenizer.from_pretrained(location)
-        self.model = AutoModelForQuestionAnswering.from_pretrained(location).eval()
+        self.model = AutoModelForQuestionAnswering.from_pretrained(
+            location,
+            use_safetensors=True,  # never unpickle a .bin file
+        ).eval()
         self.max_length = max_length
         self.max_answer_tokens = max_answer_tokens
 

@@ -89,9 +89,23 @@ def save_index(folder: Path, index: Any, chunks: Sequence[Chunk], manifest: Mani
     return stamped
 
 
+INDEX_FILES = frozenset({FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE})
+
+
+def is_replaceable(folder: Path) -> bool:
+    """Only a missing folder, an empty one, or an index of ours may be replaced: a mistyped
+    index_dir (the corpus, a home folder) must never be moved aside and deleted."""
+    if not folder.exists():
+        return True
+    return folder.is_dir() and {p.name for p in folder.iterdir()} <= INDEX_FILES
+
+
 def _swap_in(tmp: Path, folder: Path) -> None:
     # A directory cannot be replaced in one rename, so the old one is moved aside first;
     # recover_backup() restores it if we die between the two renames.
+    if not is_replaceable(folder):
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OSError(f"{folder} holds files that are not an index; refusing to replace it")
     backup = _backup_path(folder)
     shutil.rmtree(backup, ignore_errors=True)
     if folder.exists():

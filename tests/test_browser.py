@@ -7,6 +7,7 @@ tests/artifacts/ (git-ignored) for a look after a failure.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,9 @@ pytest.importorskip(
     "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')"
 )
 if not CHROMIUM.exists():
+    # CI installs Chromium (.ci/run) and sets QA_REQUIRE_BROWSER: there a missing browser fails.
+    if os.environ.get("QA_REQUIRE_BROWSER"):
+        pytest.fail(f"{CHROMIUM} not found, and QA_REQUIRE_BROWSER is set", pytrace=False)
     pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import Page, Request, expect

@@ -72,7 +72,8 @@ ChatTurn = tuple[str, list[render.Message], list[str], Any]
 
 def ask(question: str, history: Sequence[str], k: int, settings: Settings | None = None) -> Answer:
     """What ``qa.answer(question, history, k=k)`` returns, for the UI's corpus."""
-    return get_pipeline(settings).answer(question, list(history) or None, k=k)
+    # History goes through as given: answer() rejects a bare string instead of splitting it.
+    return get_pipeline(settings).answer(question, history or None, k=k)
 
 
 def respond(
