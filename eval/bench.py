@@ -13,10 +13,9 @@ import subprocess
 import sys
 import time
 
-from eval.datasets import read_jsonl
-from qa.settings import PROJECT_ROOT
+from eval.datasets import ARTICLE_FILE, read_jsonl
+from eval.metrics import percentile
 
-QUESTIONS = PROJECT_ROOT / "eval" / "data" / "article.jsonl"
 COLD = (
     "import time; t = time.perf_counter(); from qa import answer; "
     "a = answer('Who directs the Carnegie Russia Eurasia Center?'); "
@@ -38,7 +37,7 @@ def warm_latency(calls: int) -> list[float]:
     """Milliseconds per answer() call, cycling through the reference questions."""
     from qa import answer
 
-    rows = read_jsonl(QUESTIONS)
+    rows = read_jsonl(ARTICLE_FILE)
     answer(rows[0]["question"])  # load models and parse caches outside the timing
     times = []
     for i in range(calls):
@@ -60,8 +59,7 @@ def main() -> None:
         f"over {len(cold)} runs ({', '.join(f'{t:.2f}' for t in cold)})"
     )
     warm = warm_latency(args.calls)
-    ordered = sorted(warm)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    p95 = percentile(warm, 95)
     print(
         f"answer(): median {statistics.median(warm):.1f} ms, p95 {p95:.1f} ms, "
         f"over {len(warm)} calls (first pass includes spaCy parses of new paragraphs)"

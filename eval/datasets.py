@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from qa.question import question_kind
 from qa.settings import PROJECT_ROOT
 from qa.types import Document
 
@@ -49,20 +50,17 @@ class EvalItem:
 
 # --- question types --------------------------------------------------------------------
 
-_WH = re.compile(r"\b(how many|how much|who|whom|whose|when|what year|where|why|which|how|what)\b")
-_WH_TYPE = {"how much": "how many", "whom": "who", "whose": "who", "what year": "when"}
-_AUXILIARY = re.compile(
-    r"^(is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|may|might)\b"
-)
+# Reporting buckets on top of the reader's own question kinds: fewer, larger groups.
+_BUCKETS = {"how much": "how many", "how long": "how", "how old": "how", "how far": "how"}
+_WHAT_TIME = re.compile(r"\b(what|which) (year|date|day|month|century|decade)\b", re.IGNORECASE)
 
 
 def question_type(question: str) -> str:
-    """A coarse type for reporting F1 by type: the first wh-word, else yes-no, else other."""
-    text = question.lower().strip()
-    match = _WH.search(text)
-    if match:
-        return _WH_TYPE.get(match.group(1), match.group(1))
-    return "yes-no" if _AUXILIARY.match(text) else "other"
+    """A coarse type for reporting F1 by type, from ``qa.question.question_kind``."""
+    if _WHAT_TIME.search(question):
+        return "when"
+    kind = question_kind(question)
+    return _BUCKETS.get(kind, kind)
 
 
 # --- sampling ------------------------------------------------------------------------

@@ -19,14 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from eval.datasets import shared_data_dir
-from eval.external import SquadArticle, load_squad, squad_document
+from eval.external import SQUAD_FILE, SquadArticle, load_squad, squad_document
 from eval.metrics import f1_score
 from qa.calibration import WEIGHTS_FILE, LinearModel, confidence_features
 from qa.pipeline import Pipeline
 from qa.reader import rank_sentences
 from qa.settings import Settings
-
-SQUAD = "squad_v1.1_dev.json"
 
 
 @dataclass
@@ -114,7 +112,7 @@ def main() -> None:
     if args.cache and args.cache.exists():
         data = [Example(**row) for row in json.loads(args.cache.read_text())]
     else:
-        data = collect(load_squad(shared_data_dir() / SQUAD), args.questions, args.seed)
+        data = collect(load_squad(shared_data_dir() / SQUAD_FILE), args.questions, args.seed)
         if args.cache:
             args.cache.write_text(json.dumps([asdict(e) for e in data]))
     span = fit_span_model(data)

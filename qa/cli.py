@@ -14,7 +14,8 @@ from qa.settings import Settings
 from qa.validation import validate_k, validate_question
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings with the global --corpus and --index-dir options applied."""
     settings = Settings()
     if getattr(args, "corpus", None):
         settings = settings.replace(corpus_dir=Path(args.corpus))
@@ -32,7 +33,7 @@ def _check_question(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.pipeline import get_pipeline
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     _check_question(args, settings)
     history = args.history or None
     result = get_pipeline(settings).answer(args.question, history, k=args.k)
@@ -48,7 +49,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from qa.pipeline import get_pipeline
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     _check_question(args, settings)
     for rank, p in enumerate(get_pipeline(settings).search(args.question, args.k), 1):
         dense = "-" if p.dense_score is None else f"{p.dense_score:.3f}"
@@ -65,7 +66,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.pipeline import Pipeline
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if args.path:
         settings = settings.replace(corpus_dir=Path(args.path))
     pipeline = Pipeline.from_settings(settings, progress=True, rebuild=args.rebuild)

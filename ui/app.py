@@ -13,7 +13,6 @@ import socket
 import sys
 from collections.abc import Sequence
 from html import escape
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import gradio as gr
@@ -233,11 +232,9 @@ def free_port(host: str = DEFAULT_HOST) -> int:
 
 def serve_cli(args: argparse.Namespace) -> int:
     """``qa serve``: build the UI over the chosen corpus and serve until interrupted."""
-    settings = Settings()
-    if getattr(args, "corpus", None):
-        settings = settings.replace(corpus_dir=Path(args.corpus))
-    if getattr(args, "index_dir", None):
-        settings = settings.replace(index_dir=Path(args.index_dir))
+    from qa.cli import settings_from_args
+
+    settings = settings_from_args(args)
     host = getattr(args, "host", DEFAULT_HOST)
     port = getattr(args, "port", DEFAULT_PORT)
     print("Loading the index and models…", flush=True)
