@@ -103,6 +103,36 @@ def fit_confidence(data: list[Example], span: LinearModel) -> LinearModel:
     return LinearModel(dict(zip(names, np.round(coef, 4).tolist(), strict=True)), round(bias, 4))
 
 
+def choose_threshold(
+    data: list[Example],
+    span: LinearModel,
+    confidence: LinearModel,
+    min_refused: float = 0.95,
+    tolerance: float = 0.005,
+) -> float:
+    """The abstention threshold: among thresholds that refuse at least ``min_refused`` of the
+    negatives, the highest whose F1 (abstentions score 0) is within ``tolerance`` of the best;
+    refusing costs nothing there, and it guards against on-topic questions the text can't
+    answer. Prints the curve it chose from."""
+    rows = []
+    for example in data:
+        if not example.candidates:
+            rows.append((bool(example.golds), 0.0, 0.0))
+            continue
+        scored = sorted(((span.score(f), t, f) for t, f in example.candidates), key=lambda r: -r[0])
+        p = confidence.probability(confidence_features([s for s, _, _ in scored], scored[0][2]))
+        rows.append((bool(example.golds), p, f1_score(scored[0][1], example.golds)))
+    curve = []
+    for t in np.round(np.arange(0.02, 0.51, 0.02), 2):
+        f1 = float(np.mean([f if p >= t else 0.0 for a, p, f in rows if a]))
+        refused = float(np.mean([p < t for a, p, _ in rows if not a]))
+        print(f"threshold {t:.2f}: F1 {f1:.3f}, negatives refused {refused:.3f}")
+        if refused >= min_refused:
+            curve.append((float(t), f1))
+    best = max(f1 for _, f1 in curve)
+    return max(t for t, f1 in curve if f1 >= best - tolerance)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--questions", type=int, default=700)
@@ -117,9 +147,12 @@ def main() -> None:
             args.cache.write_text(json.dumps([asdict(e) for e in data]))
     span = fit_span_model(data)
     confidence = fit_confidence(data, span)
+    threshold = choose_threshold(data, span, confidence)
+    print(f"chosen abstain_threshold: {threshold} (set it in qa/settings.py)")
     fitted = {
         "span": span.to_dict(),
         "confidence": confidence.to_dict(),
+        "abstain_threshold": threshold,
         "fitted_on": f"SQuAD v1.1 dev articles 1-24, {args.questions} questions, "
         f"seed {args.seed}, with cross-article negatives",
     }
