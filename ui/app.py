@@ -32,7 +32,7 @@ DEFAULT_PORT = 7860
 EXAMPLES = (
     "Who directs the Carnegie Russia Eurasia Center?",
     "How many points does Xi's peace blueprint have?",
-    "Which country hosted the Ukraine talks?",
+    "Where is Raffaello Pantucci a senior fellow?",
     "Who founded the Center for China and Globalization?",
     "Where is the Centre for Russia Europe Asia Studies based?",
 )
