@@ -84,5 +84,6 @@ def test_reader_model_setting_replaces_the_span_picker(tiny_qa_model: Path, real
         abstain_threshold=0.0,
     )
     assert not result.abstained
+    assert f"model:{tiny_qa_model}" in real_pipeline.readers  # the neural reader answered
     citation = result.citations[0]
     assert citation.text[citation.start : citation.end] == result.text

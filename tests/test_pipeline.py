@@ -116,7 +116,8 @@ def test_follow_up_with_history_is_answered(real_pipeline) -> None:
     answer = real_pipeline.answer("What does he believe?", history=[GABUEV])
     assert_answer_is_traceable(answer, real_pipeline)
     assert answer.question == "What does he believe?"
-    assert answer.resolved_question
+    # "he" is the earlier question's answer, not a name in it.
+    assert answer.resolved_question == "What does Alexander Gabuev believe?"
 
 
 @pytest.mark.slow
@@ -179,4 +180,6 @@ def test_persisted_index_folder(real_pipeline, real_settings: Settings) -> None:
     assert manifest["dimension"] == 384
     assert manifest["chunk_count"] == len(real_pipeline.retriever.chunks)
     assert list(manifest["files"]) == ["000_36ba9c20c5f9ac76.txt"]
-    assert real_pipeline.manifest.fingerprint  # the manifest the pipeline reports
+    stamp = real_pipeline.manifest
+    assert stamp.corpus_sha256 == manifest["corpus_sha256"]  # the manifest the pipeline reports
+    assert len(stamp.fingerprint) == 12

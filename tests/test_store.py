@@ -35,16 +35,11 @@ from qa.types import Chunk, Document
 
 
 def make_manifest(documents: list[Document], embedder, chunk_count: int) -> Manifest:
-    files = {d.id: checksum(d.text) for d in documents}
-    return Manifest(
-        format_version=FORMAT_VERSION,
-        embedding_model=embedder.model_id,
-        dimension=embedder.dimension,
-        chunk_count=chunk_count,
-        corpus_sha256=corpus_hash(files),
-        files=files,
-        chunking={"chunk_size": 300, "chunk_overlap": 50},
-    )
+    """The manifest the pipeline expects for these documents with 300/50 chunking."""
+    from qa.indexing import expected_manifest
+
+    settings = Settings(chunk_size=300, chunk_overlap=50)
+    return expected_manifest(documents, settings, embedder, chunk_count)
 
 
 @pytest.fixture

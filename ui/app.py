@@ -145,7 +145,9 @@ def _chat_panel(settings: Settings) -> ChatPanel:
         api_visibility="private",
     )
     with gr.Accordion("Settings", open=False):
-        k = gr.Slider(1, MAX_K, value=settings.k, step=1, precision=0, label="Passages to read (k)")
+        k = gr.Slider(
+            1, MAX_K, value=settings.k, step=1, precision=0, label="Passages retrieved (k)"
+        )
         show_alternatives = gr.Checkbox(True, label="Show alternative answers")
     clear = gr.Button("Clear chat", variant="secondary", size="sm")
     return ChatPanel(chat, box, examples, clear, k, show_alternatives, gr.State([]))
