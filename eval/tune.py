@@ -27,7 +27,7 @@ from qa.reader import rank_sentences
 from qa.settings import Settings
 
 
-@dataclass
+@dataclass(frozen=True)
 class Example:
     golds: list[str]  # [] for a negative (the article does not hold the answer)
     candidates: list[tuple[str, dict[str, float]]]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 from qa.models import go_offline, resolve_model
 
@@ -34,7 +37,7 @@ class SentenceTransformerEmbedder:
         self._model = None
 
     @property
-    def model(self):
+    def model(self) -> SentenceTransformer:
         if self._model is None:
             go_offline()
             from sentence_transformers import SentenceTransformer

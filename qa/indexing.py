@@ -41,7 +41,9 @@ def expected_manifest(
     )
 
 
-def embed_chunks(chunks: Sequence[Chunk], embedder: Embedder, batch: int, progress: bool):
+def embed_chunks(
+    chunks: Sequence[Chunk], embedder: Embedder, batch: int, progress: bool
+) -> np.ndarray:
     """Chunk vectors, batch by batch, with a progress bar when asked."""
     from tqdm.auto import tqdm
 

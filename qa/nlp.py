@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # spaCy loads in ~1 s; only type checkers import it here
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 _lock = threading.Lock()
 _nlp = None
 
 
-def get_nlp():
+def get_nlp() -> Language:
     """The packaged en_core_web_sm pipeline (NER, parser), loaded once."""
     global _nlp
     with _lock:
@@ -21,7 +26,7 @@ def get_nlp():
 
 
 @lru_cache(maxsize=4096)
-def parse(text: str):
+def parse(text: str) -> Doc:
     """A parsed spaCy Doc; paragraphs repeat across questions, so parses are cached."""
     return get_nlp()(text)
 

@@ -23,7 +23,9 @@ class OnnxCrossEncoder:
     near 0 and useful answers mostly above it.
     """
 
-    def __init__(self, folder: str, model_id: str, max_length: int = 320, batch_size: int = 16):
+    def __init__(
+        self, folder: str, model_id: str, max_length: int = 320, batch_size: int = 16
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
