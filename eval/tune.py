@@ -86,17 +86,22 @@ def fit_span_model(data: list[Example]) -> LinearModel:
     return LinearModel(dict(zip(names, np.round(coef, 4).tolist(), strict=True)), round(bias, 4))
 
 
+def chosen(example: Example, span: LinearModel) -> tuple[dict[str, float], str]:
+    """The confidence model's inputs for the answer the span model picks, and that answer;
+    the same computation as the reader's at run time."""
+    scored = sorted(((span.score(f), t, f) for t, f in example.candidates), key=lambda r: -r[0])
+    return confidence_features([s for s, _, _ in scored], scored[0][2]), scored[0][1]
+
+
 def fit_confidence(data: list[Example], span: LinearModel) -> LinearModel:
     """Probability that the chosen answer is right (F1 >= 0.5); negatives are never right."""
     feats, labels = [], []
     for example in data:
         if not example.candidates:
             continue
-        scored = sorted(
-            ((span.score(f), t, f) for t, f in example.candidates), key=lambda row: -row[0]
-        )
-        feats.append(confidence_features([s for s, _, _ in scored], scored[0][2]))
-        labels.append(bool(example.golds) and f1_score(scored[0][1], example.golds) >= 0.5)
+        features, best = chosen(example, span)
+        feats.append(features)
+        labels.append(bool(example.golds) and f1_score(best, example.golds) >= 0.5)
     names = sorted(feats[0])
     x = np.array([[f[k] for k in names] for f in feats])
     coef, bias = fit_logistic(x, np.array(labels, dtype=int))
@@ -119,9 +124,9 @@ def choose_threshold(
         if not example.candidates:
             rows.append((bool(example.golds), 0.0, 0.0))
             continue
-        scored = sorted(((span.score(f), t, f) for t, f in example.candidates), key=lambda r: -r[0])
-        p = confidence.probability(confidence_features([s for s, _, _ in scored], scored[0][2]))
-        rows.append((bool(example.golds), p, f1_score(scored[0][1], example.golds)))
+        features, best = chosen(example, span)
+        p = confidence.probability(features)
+        rows.append((bool(example.golds), p, f1_score(best, example.golds)))
     curve = []
     for t in np.round(np.arange(0.02, 0.51, 0.02), 2):
         f1 = float(np.mean([f if p >= t else 0.0 for a, p, f in rows if a]))

@@ -38,15 +38,22 @@ def is_boilerplate(block: str) -> bool:
     return len(block) <= 120 and _BOILERPLATE.fullmatch(block.strip()) is not None
 
 
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) narrowed to exclude surrounding whitespace, so text[start:end] is stripped."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
 def split_paragraphs(doc_id: str, text: str) -> tuple[Paragraph, ...]:
     """Number the blank-line-separated blocks of ``text`` from 1, in order."""
     paragraphs = []
     for number, match in enumerate(_BLOCK.finditer(text), start=1):
-        block = match.group()
         # Offsets bound the stripped text, so text[start:end] == paragraph.text always holds.
-        start = match.start() + len(block) - len(block.lstrip())
-        end = match.end() - (len(block) - len(block.rstrip()))
-        stripped = block.strip()
+        start, end = strip_span(text, match.start(), match.end())
+        stripped = text[start:end]
         paragraphs.append(
             Paragraph(
                 doc_id=doc_id,

@@ -6,6 +6,8 @@ import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from qa.documents import strip_span
+
 if TYPE_CHECKING:  # spaCy loads in ~1 s; only type checkers import it here
     from spacy.language import Language
     from spacy.tokens import Doc
@@ -35,11 +37,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character offsets of each sentence in ``text``, whitespace trimmed."""
     spans = []
     for sent in parse(text).sents:
-        start, end = sent.start_char, sent.end_char
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
+        start, end = strip_span(text, sent.start_char, sent.end_char)
         if end > start:
             spans.append((start, end))
     return spans
