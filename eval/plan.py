@@ -98,6 +98,16 @@ def companions(primary: Condition, items: Sequence[EvalItem], ablations: bool) -
             for variant in ABLATIONS
             if variant != Settings().retrieval
         ]
+        made.append(
+            companion(
+                primary,
+                "span reader",
+                "ablation",
+                'reader="span": spaCy candidates and a logistic span scorer (the earlier reader)',
+                items,
+                {"reader": "span"},
+            )
+        )
     return made
 
 

@@ -153,7 +153,7 @@ def main() -> None:
     span = fit_span_model(data)
     confidence = fit_confidence(data, span)
     threshold = choose_threshold(data, span, confidence)
-    print(f"chosen abstain_threshold: {threshold} (set it in qa/settings.py)")
+    print(f"chosen abstain_threshold: {threshold} (the span reader reads it from the file)")
     fitted = {
         "span": span.to_dict(),
         "confidence": confidence.to_dict(),

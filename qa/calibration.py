@@ -48,6 +48,11 @@ def load_models(path: Path = WEIGHTS_FILE) -> dict[str, LinearModel]:
     return {name: LinearModel.from_dict(data[name]) for name in ("span", "confidence")}
 
 
+def fitted_threshold(path: Path = WEIGHTS_FILE) -> float:
+    """The abstention threshold eval.tune chose for these weights."""
+    return float(json.loads(Path(path).read_text())["abstain_threshold"])
+
+
 def confidence_features(scores: Sequence[float], best: Mapping[str, float]) -> dict[str, float]:
     """Inputs of the confidence model: how strong the evidence is and how clear the winner is.
 

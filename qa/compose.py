@@ -18,10 +18,11 @@ def compose_answer(
     passages: Sequence[Passage],
     settings: Settings,
     confidence: float,
+    threshold: float,
 ) -> Answer:
-    """The best candidate as an Answer, or an abstention when ``confidence`` is too low."""
+    """The best candidate as an Answer, or an abstention when ``confidence`` < ``threshold``."""
     nearest = tuple(_distinct_paragraphs(passages))
-    if not candidates or confidence < settings.abstain_threshold:
+    if not candidates or confidence < threshold:
         return Answer(question, "", True, confidence, (), "", resolved, passages=nearest)
     best = candidates[0]
     alternatives = rank_alternatives(candidates, confidence, settings.max_alternatives)

@@ -96,11 +96,20 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
 
 
 def article_files(folder: Path) -> Iterator[Path]:
-    """The article files under ``folder``, recursively, in a stable order."""
+    """The article files under ``folder``, recursively, in a stable order.
+
+    A file that resolves outside the folder (a symlink to /etc/passwd, say) is skipped with a
+    warning: what the folder's owner put there is indexed, never what a link points at.
+    """
+    root = Path(folder).resolve()
     for path in sorted(Path(folder).rglob("*")):
         hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
-        if path.is_file() and path.suffix.lower() in SUFFIXES and not hidden:
-            yield path
+        if not path.is_file() or path.suffix.lower() not in SUFFIXES or hidden:
+            continue
+        if not path.resolve().is_relative_to(root):
+            log.warning("skipped %s: it links outside the corpus folder", path.name)
+            continue
+        yield path
 
 
 def load_documents(folder: Path) -> list[Document]:

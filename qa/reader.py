@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from qa.calibration import LinearModel, confidence_features, load_models
+from qa.calibration import LinearModel, confidence_features, fitted_threshold, load_models
 from qa.nlp import parse, sentence_spans
 from qa.question import analyse
 from qa.rerank import Scorer
@@ -34,6 +34,11 @@ class Reader(Protocol):
     def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]: ...
 
     def confidence(self, candidates: Sequence[Candidate]) -> float: ...
+
+    @property
+    def threshold(self) -> float:
+        """The confidence under which this reader's answers are withheld by default."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,10 @@ def rank_sentences(
 
 class CalibratedConfidence:
     """Readers whose candidates carry qa.spans features share the fitted confidence model."""
+
+    @property
+    def threshold(self) -> float:
+        return fitted_threshold()
 
     def confidence(self, candidates: Sequence[Candidate]) -> float:
         if not candidates:

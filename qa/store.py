@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ import numpy as np
 
 from qa.types import Chunk
 
-FORMAT_VERSION = 2  # 2: paragraph ends trimmed, document ids relative to the corpus
+# 2: paragraph ends trimmed, document ids relative to the corpus; 3: file checksums
+FORMAT_VERSION = 3
 FAISS_FILE = "faiss.index"
 CHUNKS_FILE = "chunks.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -40,6 +41,9 @@ class Manifest:
     files: dict[str, str]  # document id -> sha256 of its text
     chunking: dict[str, int]
     created_at: str = ""
+    # sha256 of the FAISS and chunk files as written, checked before either is read: a damaged
+    # vector file is refused even where FAISS would read it (random bytes, zeroed vectors).
+    checksums: dict[str, str] = field(default_factory=dict)
 
     def matches(self, other: Manifest) -> list[str]:
         """Names of the fields that differ, ignoring the creation time and chunk count."""
@@ -80,7 +84,11 @@ def save_index(folder: Path, index: Any, chunks: Sequence[Chunk], manifest: Mani
         with open(tmp / CHUNKS_FILE, "w", encoding="utf-8") as out:
             for chunk in chunks:
                 out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-        stamped = replace(manifest, created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        stamped = replace(
+            manifest,
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            checksums={name: file_sha256(tmp / name) for name in (FAISS_FILE, CHUNKS_FILE)},
+        )
         data = json.dumps(asdict(stamped), indent=2, sort_keys=True)
         (tmp / MANIFEST_FILE).write_text(data, encoding="utf-8")
         _swap_in(tmp, folder)
@@ -146,6 +154,7 @@ def load_index(folder: Path, expected: Manifest) -> tuple[Any, list[Chunk], Mani
     stale = manifest.matches(expected)
     if stale:
         raise IndexLoadError(f"index is out of date ({', '.join(stale)} changed)")
+    verify_checksums(Path(folder), manifest)
     try:
         index = faiss.read_index(str(Path(folder) / FAISS_FILE))
         chunks = read_chunks(Path(folder) / CHUNKS_FILE)
@@ -157,6 +166,26 @@ def load_index(folder: Path, expected: Manifest) -> tuple[Any, list[Chunk], Mani
             f"manifest says {manifest.chunk_count}"
         )
     return index, chunks, manifest
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checksums(folder: Path, manifest: Manifest) -> None:
+    """IndexLoadError unless the FAISS and chunk files are byte for byte as written."""
+    for name in (FAISS_FILE, CHUNKS_FILE):
+        expected = manifest.checksums.get(name)
+        try:
+            actual = file_sha256(folder / name)
+        except OSError as err:
+            raise IndexLoadError(f"corrupt index in {folder}: {name}: {err}") from err
+        if actual != expected:
+            raise IndexLoadError(f"corrupt index in {folder}: {name} fails its checksum")
 
 
 def read_chunks(path: Path) -> list[Chunk]:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from os import PathLike
+from typing import Any
+
+# Lone surrogates cannot be encoded (tokenizers and spaCy fail on them); control characters
+# other than tab and newlines are never part of a question.
+_BAD_CHARS = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def validate_question(question: object, max_chars: int) -> str:
@@ -10,6 +17,12 @@ def validate_question(question: object, max_chars: int) -> str:
     if not isinstance(question, str):
         raise ValueError(f"question must be text (str), not {type(question).__name__}")
     text = question.strip()
+    bad = _BAD_CHARS.search(text)
+    if bad:
+        raise ValueError(
+            f"question holds an invalid character (U+{ord(bad.group()):04X} at position "
+            f"{bad.start()}); send plain text"
+        )
     if not text:
         raise ValueError("question is empty: type a question about the article")
     if len(text) > max_chars:
@@ -38,3 +51,64 @@ def validate_k(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
         raise ValueError(f"k must be a whole number from 1 to 100, not {k!r}")
     return k
+
+
+# name -> (lowest, highest) for whole-number settings; None = no upper bound.
+_WHOLE = {
+    "k": (1, 100),
+    "read_depth": (1, 50),
+    "candidates": (1, 1000),
+    "rerank_depth": (1, 100),
+    "rrf_k": (1, None),
+    "embed_batch_size": (1, 4096),
+    "chunk_size": (50, None),
+    "chunk_overlap": (0, None),
+    "max_alternatives": (0, 20),
+    "max_question_chars": (1, None),
+    "max_history_turns": (0, 50),
+}
+_SHARE = ("abstain_threshold", "conflict_ratio")  # numbers from 0 to 1
+_CHOICES = {
+    "retrieval": ("hybrid+rerank", "hybrid", "dense", "bm25"),
+    "reader": ("neural", "span", "sentence"),
+}
+_NAMES = ("embedding_model", "reranker_model", "reader_model")
+
+
+def validate_settings(settings: Any) -> Any:
+    """The settings unchanged, or ValueError naming the first field that is out of range."""
+    for name, (lo, hi) in _WHOLE.items():
+        value = getattr(settings, name)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < lo
+            or (hi is not None and value > hi)
+        ):
+            upper = f" to {hi}" if hi is not None else " or more"
+            raise ValueError(
+                f"setting {name} must be a whole number from {lo}{upper}, not {value!r}"
+            )
+    for name in _SHARE:
+        value = getattr(settings, name)
+        if value is None and name == "abstain_threshold":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValueError(f"setting {name} must be a number from 0 to 1, not {value!r}")
+    for name, choices in _CHOICES.items():
+        if getattr(settings, name) not in choices:
+            raise ValueError(
+                f"setting {name} must be one of {', '.join(choices)}, "
+                f"not {getattr(settings, name)!r}"
+            )
+    for name in _NAMES:
+        value = getattr(settings, name)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"setting {name} must be a model name or path, not {value!r}")
+    if settings.chunk_overlap >= settings.chunk_size:
+        raise ValueError("setting chunk_overlap must be smaller than chunk_size")
+    for name in ("corpus_dir", "index_dir"):
+        value = getattr(settings, name)
+        if not isinstance(value, str | PathLike) and not (value is None and name == "index_dir"):
+            raise ValueError(f"setting {name} must be a folder path, not {value!r}")
+    return settings

@@ -292,3 +292,14 @@ def test_same_name_in_two_subfolders_gives_two_documents(tmp_path: Path) -> None
 def test_checksum_is_sha256_of_text() -> None:
     assert checksum("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert checksum("abc") != checksum("abd")
+
+
+def test_links_that_leave_the_corpus_folder_are_skipped(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    _write(corpus, "a.txt", GOOD)
+    _write(tmp_path, "secret.txt", b"Secret\n\nroot:x:0:0")
+    (corpus / "x.txt").symlink_to(tmp_path / "secret.txt")
+    (corpus / "inside.txt").symlink_to(corpus / "a.txt")  # a link within the folder is fine
+    names = [p.name for p in article_files(corpus)]
+    assert names == ["a.txt", "inside.txt"]
+    assert all("root:x" not in d.text for d in load_documents(corpus))

@@ -1,36 +1,40 @@
-"""The optional transformers reader: span search, and loading a model saved on disk."""
+"""The neural reader end to end on a tiny model: train a few steps, resume, export to int8
+ONNX, load it offline with its checksums, read seed passages with exact offsets; damaged
+model files are refused with a clear message."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from qa.neural_reader import TransformersReader, best_span, span_probability
+from qa.neural_reader import NeuralReader, confidence_inputs, paragraphs_to_read
+from qa.span_models import MANIFEST, OnnxSpanModel, TransformersSpanModel, load_span_model
 from qa.types import Chunk, Document, Passage
 
-
-def test_best_span_respects_order_length_and_context() -> None:
-    start = np.array([0.0, 5.0, 1.0, 0.0, 9.0])
-    end = np.array([0.0, 0.0, 4.0, 9.0, 0.0])
-    allowed = np.array([False, True, True, True, True])
-    # Token 0 is the question: never used. Start 4 has the top start logit, but the best
-    # end after it scores 0 (total 9); start 1 with end 3 gives 5 + 9 = 14.
-    assert best_span(start, end, allowed, max_tokens=5) == (1, 3, 14.0)
-    # With at most two tokens, 1..3 is too long: 2..3 gives 1 + 9 = 10, 1..2 only 5 + 4 = 9.
-    assert best_span(start, end, allowed, max_tokens=2) == (2, 3, 10.0)
-    assert best_span(start, end, np.zeros(5, dtype=bool), 5) == (-1, -1, float("-inf"))
+pytest.importorskip("onnx")
+QUESTION = "Who directs the Carnegie Russia Eurasia Center?"
 
 
-def test_span_probability_is_the_product_of_softmaxes() -> None:
-    logits = np.log(np.array([0.25, 0.75]))
-    assert span_probability(logits, logits, 1, 1) == pytest.approx(0.75 * 0.75)
+def passages_of(document: Document, numbers: list[int]) -> list[Passage]:
+    out = []
+    for n in numbers:
+        p = document.paragraph(n)
+        out.append(
+            Passage(
+                Chunk(n, document.id, n, p.start, p.end, p.text),
+                p.text,
+                p.start,
+                rerank_score=1.0 / n,
+            )
+        )
+    return out
 
 
 @pytest.fixture(scope="module")
-def tiny_qa_model(tmp_path_factory: pytest.TempPathFactory, seed_text: str) -> Path:
+def tiny_base(tmp_path_factory: pytest.TempPathFactory, seed_text: str) -> Path:
     """A randomly initialised two-layer BERT QA model and its word-piece tokenizer."""
     transformers = pytest.importorskip("transformers")
     import torch
@@ -54,36 +58,132 @@ def tiny_qa_model(tmp_path_factory: pytest.TempPathFactory, seed_text: str) -> P
     return folder
 
 
-def test_tiny_model_answers_with_exact_offsets(tiny_qa_model: Path, seed_document: Document):
-    reader = TransformersReader(str(tiny_qa_model))
-    passages = []
-    for n in (10, 8):
-        p = seed_document.paragraph(n)
-        passages.append(
-            Passage(
-                Chunk(n, seed_document.id, n, p.start, p.end, p.text),
-                p.text,
-                p.start,
-                rerank_score=1.0,
-            )
+def ten_examples(document: Document):
+    from train.data import Example
+
+    text = document.paragraph(10).text
+    answer = "Alexander Gabuev"
+    start = text.index(answer)
+    return [
+        Example(f"q{i}", "test", q, text, start, start + len(answer), (answer,))
+        for i, q in enumerate([QUESTION, "Who is the director?", "Who said it?"] * 3 + ["Who?"])
+    ]
+
+
+@pytest.fixture(scope="module")
+def tiny_trained(tiny_base: Path, seed_document: Document, tmp_path_factory) -> Path:
+    """Three training steps, then a resumed run to five: the recipe's checkpoint path."""
+    from transformers import BertForQuestionAnswering
+
+    from qa.span_models import load_tokenizer
+    from train.run import Recipe, train
+
+    out = tmp_path_factory.mktemp("run")
+    recipe = Recipe(batch_size=4, max_length=64, overlap=16, eval_every=5, save_every=1)
+    tokenizer = load_tokenizer(tiny_base / "tokenizer.json")
+    examples = ten_examples(seed_document)
+
+    def run(steps: int) -> Path:
+        base = BertForQuestionAnswering.from_pretrained(tiny_base)
+        return train(
+            out, recipe, steps, base=base, tokenizer=tokenizer, examples=examples, dev=examples[:3]
         )
-    found = reader.read("Who directs the Carnegie Russia Eurasia Center?", passages)
-    assert found, "a random model still proposes some span"
+
+    run(3)
+    final = run(5)
+    steps = [json.loads(line)["step"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5], "the second run resumed at step 4 from the checkpoint"
+    last = json.loads((out / "log.jsonl").read_text().splitlines()[-1])
+    assert {"dev_f1", "dev_em", "loss"} <= set(last)
+    return final
+
+
+@pytest.fixture(scope="module")
+def tiny_onnx(tiny_trained: Path, tiny_base: Path, tmp_path_factory) -> Path:
+    from train.export import write_folder
+
+    out = tmp_path_factory.mktemp("shipped") / "reader"
+    work = tmp_path_factory.mktemp("work")
+    return write_folder(tiny_trained, out, work)
+
+
+def test_reader_reads_whole_paragraphs_with_exact_offsets(tiny_onnx: Path, seed_document):
+    model = OnnxSpanModel(tiny_onnx)
+    assert (model.max_length, model.overlap) == (64, 16)  # from the manifest
+    reader = NeuralReader(model)
+    passages = passages_of(seed_document, [10, 8, 10])
+    found = reader.read(QUESTION, passages)
+    assert found, "even a tiny model proposes spans"
     for cand in found:
         assert cand.passage.paragraph_text[cand.start : cand.end] == cand.text
         assert cand.text in cand.sentence
-    assert 0.0 <= reader.confidence(found) <= 1.0
+        assert cand.passage.chunk.paragraph in (10, 8)
     assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+    assert len({c.text.lower() for c in found}) == len(found)
+    assert 0.0 <= reader.confidence(found) <= 1.0
+    assert reader.read(QUESTION, []) == []
 
 
-@pytest.mark.slow
-def test_reader_model_setting_replaces_the_span_picker(tiny_qa_model: Path, real_pipeline):
-    result = real_pipeline.answer(
-        "Who directs the Carnegie Russia Eurasia Center?",
-        reader_model=str(tiny_qa_model),
-        abstain_threshold=0.0,
-    )
-    assert not result.abstained
-    assert f"model:{tiny_qa_model}" in real_pipeline.readers  # the neural reader answered
-    citation = result.citations[0]
-    assert citation.text[citation.start : citation.end] == result.text
+def test_onnx_and_torch_models_agree(tiny_onnx: Path, tiny_trained: Path, seed_document):
+    """int8 ONNX and the fp32 model it came from pick the same best span on a paragraph."""
+    torch_model = TransformersSpanModel(str(tiny_trained), max_length=64, overlap=16)
+    passages = passages_of(seed_document, [10])
+    a = NeuralReader(OnnxSpanModel(tiny_onnx)).read(QUESTION, passages)
+    b = NeuralReader(torch_model).read(QUESTION, passages)
+    assert a[0].features["span_logp"] == pytest.approx(b[0].features["span_logp"], abs=0.5)
+
+
+def test_paragraphs_are_read_once_in_rank_order(seed_document) -> None:
+    passages = passages_of(seed_document, [10, 8, 10, 3])
+    chosen = paragraphs_to_read(passages, depth=3)
+    assert [p.chunk.paragraph for p in chosen] == [10, 8]
+
+
+def test_confidence_inputs_margin_and_probability() -> None:
+    inputs = confidence_inputs([-1.0, -3.0], {"span_logp": -1.0, "passage_rank": 2.0})
+    assert inputs["margin"] == 2.0 and "passage_rank" not in inputs
+    assert inputs["span_prob"] == pytest.approx(0.3679, abs=1e-3)
+    assert confidence_inputs([-1.0], {"span_logp": -1.0})["margin"] == 10.0
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "missing", "manifest", "format"])
+def test_damaged_model_is_refused_with_a_clear_error(tiny_onnx: Path, tmp_path: Path, damage):
+    import shutil
+
+    folder = tmp_path / "reader"
+    shutil.copytree(tiny_onnx, folder)
+    model = folder / "model.onnx"
+    if damage == "flip":
+        data = bytearray(model.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        model.write_bytes(bytes(data))
+    elif damage == "truncate":
+        model.write_bytes(model.read_bytes()[:1000])
+    elif damage == "missing":
+        model.unlink()
+        (folder / "model.onnx").mkdir()
+    elif damage == "manifest":
+        (folder / MANIFEST).write_text("{not json")
+    else:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        manifest["format"] = 99
+        (folder / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="reader model"):
+        OnnxSpanModel(folder)
+
+
+def test_load_span_model_picks_onnx_or_transformers(tiny_onnx: Path, tiny_base: Path) -> None:
+    assert isinstance(load_span_model(str(tiny_onnx)), OnnxSpanModel)
+    assert isinstance(load_span_model(str(tiny_base)), TransformersSpanModel)
+
+
+def test_padding_in_a_batch_does_not_change_a_paragraph_s_reading(tiny_onnx, seed_document):
+    """Read alone or batched with a longer paragraph (so padded), the same spans score alike."""
+    reader = NeuralReader(OnnxSpanModel(tiny_onnx))
+    alone = reader.read(QUESTION, passages_of(seed_document, [10]))
+    batched = reader.read(QUESTION, passages_of(seed_document, [10, 5]))
+    in_batch = {c.text: c.features["span_logp"] for c in batched if c.passage.chunk.paragraph == 10}
+    shared = [c for c in alone if c.text in in_batch]
+    assert shared
+    for c in shared:
+        assert in_batch[c.text] == pytest.approx(c.features["span_logp"], abs=1e-3)

@@ -73,7 +73,8 @@ def test_round_trip(saved) -> None:
     assert loaded_chunks == chunks
     assert index.ntotal == len(chunks) and index.d == vectors.shape[1]
     np.testing.assert_array_equal(stored_vectors(index), vectors)
-    assert replace(loaded_manifest, created_at="") == manifest
+    assert replace(loaded_manifest, created_at="", checksums={}) == manifest
+    assert set(loaded_manifest.checksums) == {"faiss.index", "chunks.jsonl"}
     # Search gives the same neighbours as the vectors it was built from.
     _, ids = index.search(vectors[3:4], 1)
     assert ids[0][0] == 3
@@ -527,3 +528,21 @@ def test_open_index_when_faiss_cannot_write(
     assert index.ntotal == len(chunks)
     assert any("could not save" in r.getMessage() for r in caplog.records)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]  # no half-written folder
+
+
+@pytest.mark.parametrize("damage", ["random-body", "zero-vectors", "reversed-rows", "chunk-edit"])
+def test_damage_that_faiss_would_read_is_refused_by_checksum(saved, damage: str) -> None:
+    folder, chunks, vectors, manifest = saved
+    path = folder / "faiss.index"
+    if damage == "random-body":
+        data = path.read_bytes()
+        noise = np.random.default_rng(0).integers(0, 256, len(data) - 100, dtype=np.uint8)
+        path.write_bytes(data[:100] + noise.tobytes())
+    elif damage == "chunk-edit":
+        text = (folder / "chunks.jsonl").read_text(encoding="utf-8")
+        (folder / "chunks.jsonl").write_text(text.replace("a", "b", 1), encoding="utf-8")
+    else:
+        changed = np.zeros_like(vectors) if damage == "zero-vectors" else vectors[::-1].copy()
+        faiss.write_index(build_faiss(changed), str(path))
+    with pytest.raises(IndexLoadError, match="fails its checksum"):
+        load_index(folder, manifest)

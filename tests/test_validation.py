@@ -88,3 +88,49 @@ def test_valid_k(k: int) -> None:
 def test_invalid_k(k: object) -> None:
     with pytest.raises(ValueError, match="k must be a whole number from 1 to 100"):
         validate_k(k)
+
+
+@pytest.mark.parametrize("bad", ["\udfff", "\ud800", "\x00", "\x1b[31m", "\x7f"])
+def test_lone_surrogates_and_control_characters_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="invalid character"):
+        validate_question(f"Who is Theresa Fallon?{bad}", LIMIT)
+    with pytest.raises(ValueError, match="invalid character"):
+        validate_history([f"Who {bad}?"], LIMIT)
+
+
+def test_tabs_and_newlines_are_ordinary_whitespace() -> None:
+    assert validate_question("Who\tis\nshe?", LIMIT) == "Who\tis\nshe?"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"abstain_threshold": "x"}, "abstain_threshold"),
+        ({"abstain_threshold": float("nan")}, "abstain_threshold"),
+        ({"conflict_ratio": "x"}, "conflict_ratio"),
+        ({"max_question_chars": None}, "max_question_chars"),
+        ({"corpus_dir": None}, "corpus_dir"),
+        ({"candidates": -5}, "candidates"),
+        ({"rerank_depth": -1}, "rerank_depth"),
+        ({"rrf_k": -60}, "rrf_k"),
+        ({"k": True}, "k"),
+        ({"read_depth": 0}, "read_depth"),
+        ({"reader": "magic"}, "reader"),
+        ({"retrieval": "grep"}, "retrieval"),
+        ({"reader_model": ""}, "reader_model"),
+        ({"chunk_overlap": 900}, "chunk_overlap"),
+    ],
+)
+def test_bad_settings_are_refused_by_name(change: dict, message: str) -> None:
+    from qa.settings import Settings
+    from qa.validation import validate_settings
+
+    with pytest.raises(ValueError, match=f"setting {message}"):
+        validate_settings(Settings().replace(**change))
+
+
+def test_default_settings_are_valid() -> None:
+    from qa.settings import Settings
+    from qa.validation import validate_settings
+
+    assert validate_settings(Settings()) == Settings()

@@ -1,0 +1,143 @@
+"""Span models: (windows) -> start and end logits. ONNX (the shipped default) or transformers.
+
+The shipped reader is an int8 ONNX model run with plain onnxruntime + tokenizers (no torch on
+the answer path). Its folder holds ``manifest.json`` with the sha256 of every file, verified on
+load, so a damaged model is refused with a clear message instead of giving wrong answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from qa.models import go_offline, is_onnx_folder, resolve_model
+from qa.store import file_sha256
+from qa.windows import Window
+
+MANIFEST = "manifest.json"
+READER_FORMAT = 1
+
+
+class SpanModel(Protocol):
+    tokenizer: Any  # a tokenizers.Tokenizer without padding or truncation
+    max_length: int
+    overlap: int
+
+    def logits(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def batch_arrays(windows: Sequence[Window]) -> dict[str, np.ndarray]:
+    """Right-padded input_ids / attention_mask / token_type_ids for a batch of windows."""
+    width = max(len(w.input_ids) for w in windows)
+    ids = np.zeros((len(windows), width), dtype=np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros_like(ids)
+    for row, w in enumerate(windows):
+        n = len(w.input_ids)
+        ids[row, :n] = w.input_ids
+        types[row, :n] = w.token_type_ids
+        mask[row, :n] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The folder's manifest, after checking every listed file's checksum."""
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = dict(manifest["files"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"reader model {folder}: unreadable {MANIFEST} ({exc})") from None
+    if manifest.get("format") != READER_FORMAT:
+        raise ValueError(
+            f"reader model {folder}: format {manifest.get('format')!r} is not "
+            f"{READER_FORMAT}; reinstall the package or re-export the model"
+        )
+    for name, expected in files.items():
+        file = folder / name
+        if not file.is_file() or file_sha256(file) != expected:
+            raise ValueError(
+                f"reader model {folder}: {name} is missing or damaged (checksum mismatch); "
+                "reinstall the package, or rebuild it with python -m train.export"
+            )
+    return manifest
+
+
+def load_tokenizer(path: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
+class OnnxSpanModel:
+    """An extractive QA model exported to ONNX (inputs as BERT's, outputs start/end logits)."""
+
+    def __init__(self, folder: str | Path, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        folder = Path(folder)
+        manifest = read_manifest(folder) if (folder / MANIFEST).exists() else {}
+        self.max_length = int(manifest.get("max_length", 384))
+        self.overlap = int(manifest.get("overlap", 128))
+        self.calibration = manifest.get("calibration", {})
+        self.tokenizer = load_tokenizer(folder / "tokenizer.json")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(
+                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own types for a bad graph
+            raise ValueError(f"reader model {folder}: cannot load model.onnx ({exc})") from None
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def logits(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+        feeds = {k: v for k, v in batch_arrays(windows).items() if k in self._inputs}
+        start, end = self.session.run(["start_logits", "end_logits"], feeds)
+        return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
+
+
+class TransformersSpanModel:
+    """Any transformers extractive QA model with a fast tokenizer, by hub name or path."""
+
+    def __init__(self, name: str, max_length: int = 384, overlap: int = 128) -> None:
+        go_offline()
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        fast = AutoTokenizer.from_pretrained(name)
+        self.tokenizer = fast.backend_tokenizer
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.model = AutoModelForQuestionAnswering.from_pretrained(
+            name,
+            use_safetensors=True,  # never unpickle a .bin file
+        ).eval()
+        self.max_length = max_length
+        self.overlap = overlap
+        self.calibration: dict[str, Any] = {}
+
+    def logits(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        arrays = batch_arrays(windows)
+        if self.model.config.model_type in {"distilbert", "roberta"}:
+            arrays.pop("token_type_ids")
+        with torch.no_grad():
+            out = self.model(**{k: torch.from_numpy(v) for k, v in arrays.items()})
+        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+
+def load_span_model(name: str) -> SpanModel:
+    """The packaged or on-disk ONNX reader when ``name`` is one, else a transformers model."""
+    location = resolve_model(name)
+    if is_onnx_folder(location):
+        return OnnxSpanModel(location)
+    return TransformersSpanModel(location)

@@ -1,0 +1,146 @@
+"""Export a trained reader to ONNX, quantize it to int8, and write the shipped folder.
+
+``python -m train.export --model CKPT/final --out qa/models/reader`` writes model.onnx (int8),
+tokenizer.json and manifest.json (sha256 of each file, window sizes, calibration if given).
+The fp32 ONNX file stays in ``--work`` (outside git).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from qa.span_models import MANIFEST, READER_FORMAT
+from qa.store import file_sha256
+
+
+class _Logits:
+    """Wraps a transformers QA model so the export has two plain outputs."""
+
+    def __new__(cls, model):
+        import torch
+
+        class Wrapped(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                out = self.model(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                )
+                return out.start_logits, out.end_logits
+
+        return Wrapped().eval()
+
+
+def export_fp32(model_dir: Path, path: Path) -> None:
+    import torch
+    from transformers import BertForQuestionAnswering
+
+    model = BertForQuestionAnswering.from_pretrained(model_dir, use_safetensors=True).eval()
+    ids = torch.ones((2, 24), dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "start_logits", "end_logits"]}
+    torch.onnx.export(
+        _Logits(model),
+        (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+        str(path),
+        input_names=names,
+        output_names=["start_logits", "end_logits"],
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,  # the TorchScript exporter gives a plain graph that quantizes cleanly
+    )
+
+
+def quantize(fp32: Path, int8: Path) -> None:
+    """Dynamic int8: weights of every MatMul and of the embedding tables (Gather)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(fp32), str(int8), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"]
+    )
+
+
+def write_folder(
+    model_dir: Path,
+    out: Path,
+    work: Path,
+    calibration: dict | None = None,
+    card: str | None = None,
+) -> Path:
+    """The shipped reader folder, written beside ``out`` and swapped in whole."""
+    recipe = json.loads((model_dir / "recipe.json").read_text(encoding="utf-8"))
+    work.mkdir(parents=True, exist_ok=True)
+    fp32 = work / "model.fp32.onnx"
+    export_fp32(model_dir, fp32)
+    staging = out.with_name(out.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    quantize(fp32, staging / "model.onnx")
+    shutil.copyfile(_tokenizer_of(model_dir), staging / "tokenizer.json")
+    files = {n: file_sha256(staging / n) for n in ("model.onnx", "tokenizer.json")}
+    manifest = {
+        "format": READER_FORMAT,
+        "files": files,
+        "max_length": recipe["max_length"],
+        "overlap": recipe["overlap"],
+        "recipe": recipe,
+        "calibration": calibration or {},
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    if card is not None:
+        (staging / "card.md").write_text(card, encoding="utf-8")
+    if out.exists():
+        shutil.rmtree(out)
+    staging.replace(out)
+    return out
+
+
+def from_checkpoint(checkpoint: Path, folder: Path) -> Path:
+    """A model folder (as train.run's final one) from a training checkpoint, e.g. mid-run."""
+    import torch
+    from transformers import BertConfig, BertForQuestionAnswering
+
+    from train.convert import BERT_SHAPE
+
+    state = torch.load(checkpoint, weights_only=True)
+    model = BertForQuestionAnswering(BertConfig(**BERT_SHAPE))
+    model.load_state_dict(state["model"])
+    model.save_pretrained(folder, safe_serialization=True)
+    recipe = {**state["recipe"], "checkpoint_step": int(state["step"])}
+    (folder / "recipe.json").write_text(json.dumps(recipe, indent=2), encoding="utf-8")
+    return folder
+
+
+def _tokenizer_of(model_dir: Path) -> Path:
+    """The model's own tokenizer.json (train.run saves it), else the cross-encoder's."""
+    from train.convert import cross_encoder_onnx
+
+    own = model_dir / "tokenizer.json"
+    return own if own.is_file() else cross_encoder_onnx().parent / "tokenizer.json"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model", type=Path, required=True, help="a trained model folder or a checkpoint.pt"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="the reader folder to write")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/reader-export"))
+    parser.add_argument("--calibration", type=Path, help="JSON from python -m train.calibrate")
+    args = parser.parse_args(argv)
+    calibration = json.loads(args.calibration.read_text()) if args.calibration else None
+    model = args.model
+    if model.is_file():
+        model = from_checkpoint(model, args.work / "from-checkpoint")
+    print(write_folder(model, args.out, args.work, calibration))
+
+
+if __name__ == "__main__":
+    main()

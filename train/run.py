@@ -1,0 +1,216 @@
+"""Fine-tune the reader: ``python -m train.run --out DIR`` (resumes from DIR's last checkpoint).
+
+Starts from the cross-encoder the project already ships (see train.convert), adds a span head,
+and trains on SQuAD-style windows with AdamW, linear warm-up and decay, gradient clipping,
+bf16 autocast (about 2x faster than fp32 on this CPU) and fixed seeds. A checkpoint is written
+atomically every ``--save-every`` steps; rerunning the same command resumes from the last one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from train.data import Example, splits
+from train.features import Feature, labelled, load_tokenizer, on_topic_negatives
+
+
+@dataclass(frozen=True)
+class Recipe:
+    mix: str = "squad=1.0,reddit=0.5,amazon=0.4,quoref=0.3"  # share of each source's training set
+    on_topic_negatives: float = 0.25  # share of SQuAD questions also asked of another passage
+    negative_share: float = 0.3  # share of answerless windows of long contexts kept
+    # 256 tokens cost 1.8x the step time of 192 here (12.2 vs 6.9 s a batch), for little context.
+    max_length: int = 192
+    overlap: int = 64
+    batch_size: int = 32
+    lr: float = 1e-4
+    warmup: float = 0.05
+    weight_decay: float = 0.01
+    epochs: float = 1.0
+    seed: int = 13
+    eval_every: int = 150
+    save_every: int = 50
+    dev_size: int = 300  # SQuAD dev-slice questions scored during training
+
+
+def training_examples(recipe: Recipe) -> tuple[list[Example], dict[str, list[Example]]]:
+    train, dev = splits(seed=recipe.seed)
+    rng = random.Random(recipe.seed)
+    chosen: list[Example] = []
+    for item in recipe.mix.split(","):
+        name, share = item.split("=")
+        pool = train[name]
+        chosen += rng.sample(pool, round(len(pool) * float(share)))
+    chosen += on_topic_negatives(train["squad"], recipe.on_topic_negatives, recipe.seed)
+    return chosen, dev
+
+
+def collate(features: list[Feature]):
+    import torch
+
+    width = max(len(f.window.input_ids) for f in features)
+    ids = torch.zeros((len(features), width), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for row, f in enumerate(features):
+        n = len(f.window.input_ids)
+        ids[row, :n] = torch.tensor(f.window.input_ids)
+        types[row, :n] = torch.tensor(f.window.token_type_ids)
+        mask[row, :n] = 1
+    return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+
+
+def bucketed(features: list[Feature], size: int, seed: int) -> list[list[Feature]]:
+    """Seeded batches of similar length (less padding), in random order."""
+    rng = random.Random(seed)
+    order = features[:]
+    rng.shuffle(order)
+    pool = size * 50
+    batches = []
+    for i in range(0, len(order), pool):
+        block = sorted(order[i : i + pool], key=lambda f: len(f.window.input_ids))
+        batches += [block[j : j + size] for j in range(0, len(block), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def save_atomic(state: dict, path: Path) -> None:
+    import torch
+
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def train(
+    out: Path,
+    recipe: Recipe,
+    max_steps: int | None = None,
+    base=None,
+    tokenizer=None,
+    examples: list[Example] | None = None,
+    dev: list[Example] | None = None,
+) -> Path:
+    """Train (or resume) into ``out``; returns the folder of the final fp32 model."""
+    import torch
+
+    from train.convert import cross_encoder_onnx, reader_from_cross_encoder
+    from train.evaluate import score_reader
+
+    torch.manual_seed(recipe.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    log = (out / "log.jsonl").open("a", encoding="utf-8")
+    tokenizer = tokenizer or load_tokenizer(cross_encoder_onnx().parent)
+    if examples is None:
+        examples, dev_sets = training_examples(recipe)
+        dev = random.Random(recipe.seed).sample(dev_sets["squad"], recipe.dev_size)
+    features = labelled(
+        tokenizer,
+        examples,
+        max_length=recipe.max_length,
+        overlap=recipe.overlap,
+        negative_share=recipe.negative_share,
+        seed=recipe.seed,
+    )
+    batches = bucketed(features, recipe.batch_size, recipe.seed)
+    total = max_steps or math.ceil(len(batches) * recipe.epochs)
+    model = base if base is not None else reader_from_cross_encoder()
+    model.train()
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay
+    )
+    warm = max(1, int(total * recipe.warmup))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
+    step = _resume(out / "checkpoint.pt", model, optimizer, schedule)
+    print(
+        f"{len(examples)} examples, {len(features)} windows, {total} steps; from step {step}",
+        flush=True,
+    )
+    started = time.time()
+    while step < total:
+        batch = batches[step % len(batches)]
+        inputs = collate(batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = model(
+                **inputs,
+                start_positions=torch.tensor([f.start for f in batch]),
+                end_positions=torch.tensor([f.end for f in batch]),
+            ).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        step += 1
+        entry = {
+            "step": step,
+            "loss": round(loss.item(), 4),
+            "seen": step * recipe.batch_size,
+            "lr": schedule.get_last_lr()[0],
+            "s": round(time.time() - started, 1),
+        }
+        if step % recipe.eval_every == 0 or step == total:
+            model.eval()
+            entry.update(
+                score_reader(model, tokenizer, dev or [], recipe.max_length, recipe.overlap)
+            )
+            model.train()
+        log.write(json.dumps(entry) + "\n")
+        log.flush()
+        print(json.dumps(entry), flush=True)
+        if step % recipe.save_every == 0 or step == total:
+            save_atomic(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "schedule": schedule.state_dict(),
+                    "step": step,
+                    "rng": torch.get_rng_state(),
+                    "recipe": asdict(recipe),
+                },
+                out / "checkpoint.pt",
+            )
+    final = out / "final"
+    model.save_pretrained(final, safe_serialization=True)
+    tokenizer.save(str(final / "tokenizer.json"))
+    (final / "recipe.json").write_text(json.dumps(asdict(recipe), indent=2), encoding="utf-8")
+    return final
+
+
+def _resume(path: Path, model, optimizer, schedule) -> int:
+    import torch
+
+    if not path.exists():
+        return 0
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
+    torch.set_rng_state(state["rng"])
+    return int(state["step"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="checkpoints, log, final model")
+    parser.add_argument("--max-steps", type=int, default=None)
+    for name, value in asdict(Recipe()).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    args = vars(parser.parse_args(argv))
+    out, max_steps = args.pop("out"), args.pop("max_steps")
+    import torch
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    print("final model:", train(out, Recipe(**args), max_steps))
+
+
+if __name__ == "__main__":
+    main()
