@@ -99,13 +99,13 @@ class Pipeline:
         """This pipeline's settings with per-call changes; index and model fields are fixed."""
         if not overrides:
             return self.settings
-        settings = validate_settings(self.settings.replace(**overrides))
+        settings = self.settings.replace(**overrides)
         fixed = [f for f in _PIPELINE_FIELDS if getattr(settings, f) != getattr(self.settings, f)]
         if fixed:
             raise ValueError(
                 f"{', '.join(fixed)} cannot change per call; use get_pipeline(Settings(...))"
             )
-        return settings
+        return validate_settings(settings)
 
     def search(self, question: str, k: int | None = None, **overrides: Any) -> list[Passage]:
         """The k best passages for ``question`` (default ``settings.k``)."""

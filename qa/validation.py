@@ -85,10 +85,8 @@ def validate_settings(settings: Any) -> Any:
             or value < lo
             or (hi is not None and value > hi)
         ):
-            upper = f" to {hi}" if hi is not None else " or more"
-            raise ValueError(
-                f"setting {name} must be a whole number from {lo}{upper}, not {value!r}"
-            )
+            bound = f"from {lo} to {hi}" if hi is not None else f"of at least {lo}"
+            raise ValueError(f"setting {name} must be a whole number {bound}, not {value!r}")
     for name in _SHARE:
         value = getattr(settings, name)
         if value is None and name == "abstain_threshold":

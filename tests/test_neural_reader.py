@@ -130,7 +130,8 @@ def test_onnx_and_torch_models_agree(tiny_onnx: Path, tiny_trained: Path, seed_d
     passages = passages_of(seed_document, [10])
     a = NeuralReader(OnnxSpanModel(tiny_onnx)).read(QUESTION, passages)
     b = NeuralReader(torch_model).read(QUESTION, passages)
-    assert a[0].features["span_logp"] == pytest.approx(b[0].features["span_logp"], abs=0.5)
+    assert a[0].text == b[0].text
+    assert a[0].features["span_logp"] == pytest.approx(b[0].features["span_logp"], abs=0.25)
 
 
 def test_paragraphs_are_read_once_in_rank_order(seed_document) -> None:

@@ -12,7 +12,7 @@ from qa import cli
 from qa.documents import load_documents
 from qa.indexing import open_index
 from qa.settings import Settings
-from qa.store import CHUNKS_FILE, save_index
+from qa.store import CHUNKS_FILE, MANIFEST_FILE, file_sha256, save_index
 
 SETTINGS = Settings(chunk_size=300, chunk_overlap=50)
 
@@ -39,6 +39,15 @@ def test_tampered_chunks_with_matching_counts_are_rebuilt(
     rows[0]["paragraph"] = 12  # "Comments are closed.": boilerplate, never citable
     rows[1]["text"] = rows[1]["text"].replace("China", "Japan")
     (folder / CHUNKS_FILE).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+        open_index(documents, SETTINGS, fake_embedder, folder)
+    assert any("fails its checksum" in r.getMessage() for r in caplog.records)
+    # Edited with its checksum updated too, the chunks still fail the check against the text.
+    (folder / CHUNKS_FILE).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    manifest["checksums"][CHUNKS_FILE] = file_sha256(folder / CHUNKS_FILE)
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+    caplog.clear()
     with caplog.at_level(logging.WARNING, logger="qa.indexing"):
         _, chunks, _ = open_index(documents, SETTINGS, fake_embedder, folder)
     assert any("does not match" in r.getMessage() for r in caplog.records)

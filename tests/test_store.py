@@ -532,7 +532,7 @@ def test_open_index_when_faiss_cannot_write(
 
 @pytest.mark.parametrize("damage", ["random-body", "zero-vectors", "reversed-rows", "chunk-edit"])
 def test_damage_that_faiss_would_read_is_refused_by_checksum(saved, damage: str) -> None:
-    folder, chunks, vectors, manifest = saved
+    folder, _chunks, vectors, manifest = saved
     path = folder / "faiss.index"
     if damage == "random-body":
         data = path.read_bytes()

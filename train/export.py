@@ -42,7 +42,11 @@ def export_fp32(model_dir: Path, path: Path) -> None:
     import torch
     from transformers import BertForQuestionAnswering
 
-    model = BertForQuestionAnswering.from_pretrained(model_dir, use_safetensors=True).eval()
+    # Eager attention exports as plain MatMul/Softmax, which onnxruntime's optimizer fuses into
+    # its Attention kernel (the SDPA export is not fused).
+    model = BertForQuestionAnswering.from_pretrained(
+        model_dir, use_safetensors=True, attn_implementation="eager"
+    ).eval()
     ids = torch.ones((2, 24), dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "start_logits", "end_logits"]}
@@ -58,12 +62,31 @@ def export_fp32(model_dir: Path, path: Path) -> None:
     )
 
 
+def optimize(fp32: Path, fused: Path, config: dict) -> None:
+    """Fuse attention, embedding + LayerNorm, bias + GELU (onnxruntime's BERT optimizer)."""
+    from onnxruntime.transformers import optimizer
+
+    model = optimizer.optimize_model(
+        str(fp32),
+        model_type="bert",
+        num_heads=config["num_attention_heads"],
+        hidden_size=config["hidden_size"],
+    )
+    model.save_model_to_file(str(fused))
+
+
 def quantize(fp32: Path, int8: Path) -> None:
-    """Dynamic int8: weights of every MatMul and of the embedding tables (Gather)."""
+    """Dynamic int8 weights: every MatMul and Attention, and the embedding tables."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(
-        str(fp32), str(int8), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"]
+        str(fp32),
+        str(int8),
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Gather", "Attention", "EmbedLayerNormalization"],
+        # the fused ops are outside ONNX's type inference; their outputs are float
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
 
 
@@ -79,10 +102,12 @@ def write_folder(
     work.mkdir(parents=True, exist_ok=True)
     fp32 = work / "model.fp32.onnx"
     export_fp32(model_dir, fp32)
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    optimize(fp32, work / "model.fused.fp32.onnx", config)
     staging = out.with_name(out.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    quantize(fp32, staging / "model.onnx")
+    quantize(work / "model.fused.fp32.onnx", staging / "model.onnx")
     shutil.copyfile(_tokenizer_of(model_dir), staging / "tokenizer.json")
     files = {n: file_sha256(staging / n) for n in ("model.onnx", "tokenizer.json")}
     manifest = {
