@@ -316,3 +316,34 @@ def test_examples_are_answered_with_a_marked_source(real_settings, question):
     sources = [m for m in chat if m.get("metadata", {}).get("title") == "Sources"]
     assert len(sources) == 1 and "<mark>" in sources[0]["content"]
     assert "qa-cited" in article
+
+
+@pytest.mark.slow
+def test_upload_route_is_closed(server: str) -> None:
+    import httpx
+
+    files = {"files": ("x.txt", b"hello", "text/plain")}
+    reply = httpx.post(f"{server.rstrip('/')}/gradio_api/upload", files=files, timeout=10)
+    assert reply.status_code == 403
+    assert "no file uploads" in reply.json()["error"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunked", [False, True])
+def test_oversized_bodies_are_refused_before_parsing(server: str, chunked: bool) -> None:
+    import httpx
+
+    from ui.guard import MAX_BODY_BYTES
+
+    payload = b'{"data": ["' + b"a" * (MAX_BODY_BYTES + 10) + b'"]}'
+    body = (payload[i : i + 65536] for i in range(0, len(payload), 65536)) if chunked else payload
+    url = f"{server.rstrip('/')}/gradio_api/call/answer"
+    reply = httpx.post(url, content=body, headers={"content-type": "application/json"}, timeout=30)
+    assert reply.status_code == 413
+    assert "over" in reply.json()["error"]
+
+
+@pytest.mark.slow
+def test_the_guard_passes_ordinary_requests(client, real_settings) -> None:
+    question = "Who directs the Carnegie Russia Eurasia Center?"
+    assert client.predict(question, [], 5, api_name="/answer")["text"]

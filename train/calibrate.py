@@ -93,6 +93,22 @@ def choose_rerank_weight(cases: list[Case]) -> float:
     return max(scores, key=lambda w: (round(scores[w], 3), -w))
 
 
+def report_depths(cases: list[Case], w: float) -> dict[int, float]:
+    """F1 when only the top-d paragraphs are read (d = 1..5): reading is per paragraph, so
+    the depth-5 candidates of paragraphs ranked below d are exactly what depth d reads."""
+    positives = [c for c in cases if c.kind == "positive" and c.candidates]
+    out = {}
+    for depth in range(1, 6):
+        scores = []
+        for case in positives:
+            kept = [(t, f) for t, f in case.candidates if f["passage_rank"] < depth]
+            order = ranked(Case(case.kind, case.golds, kept), w)
+            scores.append(f1_score(order[0][1], case.golds) if order else 0.0)
+        out[depth] = round(float(np.mean(scores)), 4)
+        print(f"read depth {depth}: F1 {out[depth]:.4f}")
+    return out
+
+
 def confidence_rows(cases: list[Case], w: float) -> list[tuple[dict[str, float], float, Case]]:
     rows = []
     for case in cases:
@@ -150,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.cache:
             args.cache.write_text(json.dumps([c.__dict__ for c in cases]))
     w = choose_rerank_weight(cases)
+    depths = report_depths(cases, w)
     rows = confidence_rows(cases, w)
     confidence = fit_confidence(rows)
     threshold = choose_threshold(rows, confidence)
@@ -157,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         "rerank_weight": w,
         "confidence": confidence.to_dict(),
         "abstain_threshold": threshold,
+        "f1_by_read_depth": depths,
         "fitted_on": f"SQuAD v1.1 dev articles 22-24 (held out from training), {len(cases)} "
         "cases: positives, on-topic and cross-article negatives",
     }

@@ -16,6 +16,7 @@ from html import escape
 from typing import Any, NamedTuple
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from qa.pipeline import get_pipeline
 from qa.settings import Settings
@@ -23,6 +24,7 @@ from qa.types import Answer
 from qa.validation import validate_question
 from ui import render
 from ui.assets import CSS, ON_LOAD_JS, SCROLL_TO_CITED_JS, THEME
+from ui.guard import RequestGuard
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,9 @@ HEADER = (
     "Follow-up questions may refer to earlier ones. Click a ¶ to find it in the article."
 )
 
-# Secure defaults: no share tunnel, no server-side rendering (Node), uploads capped (the app
-# takes none), no run history kept in the browser, no monitoring or MCP endpoints.
+# Secure defaults: no share tunnel, no server-side rendering (Node), the upload route closed
+# and request bodies bounded (ui.guard), no run history kept in the browser, no monitoring or
+# MCP endpoints.
 LAUNCH_OPTIONS: dict[str, Any] = {
     "share": False,
     "ssr_mode": False,
@@ -64,6 +67,7 @@ LAUNCH_OPTIONS: dict[str, Any] = {
     "theme": THEME,
     "css": CSS,
     "js": ON_LOAD_JS,
+    "app_kwargs": {"middleware": [Middleware(RequestGuard)]},
 }
 
 ChatTurn = tuple[str, list[render.Message], list[str], Any]

@@ -1,0 +1,62 @@
+"""The ASGI guard alone, on a tiny echo app: refusals happen before the app reads a byte."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ui.guard import RequestGuard
+
+
+async def echo(scope, receive, send) -> None:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+def call(path: str, chunks: list[bytes], headers=None, limit: int = 10):
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+    sent = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "path": path, "headers": headers or []}
+    asyncio.run(RequestGuard(echo, max_body=limit)(scope, receive, send))
+    return sent[0]["status"], sent[1]["body"]
+
+
+def test_small_bodies_pass_through_whole() -> None:
+    assert call("/gradio_api/call/answer", [b"abc", b"def"]) == (200, b"abcdef")
+
+
+def test_streamed_body_over_the_limit_is_refused() -> None:
+    status, body = call("/gradio_api/call/answer", [b"123456", b"789012"])
+    assert status == 413 and b"over 10 bytes" in body
+
+
+def test_declared_length_over_the_limit_is_refused_unread() -> None:
+    status, _ = call("/x", [b""], headers=[(b"content-length", b"50000000")])
+    assert status == 413
+    status, _ = call("/x", [b""], headers=[(b"content-length", b"-1")])
+    assert status == 413
+
+
+def test_upload_routes_are_closed() -> None:
+    for path in (
+        "/gradio_api/upload",
+        "/gradio_api/upload/",
+        "/upload",
+        "/gradio_api/upload_progress",
+    ):
+        assert call(path, [b"x"])[0] == 403

@@ -1,0 +1,85 @@
+"""An ASGI guard in front of the Gradio app: closed upload route, bounded request bodies.
+
+The app takes no files, so ``POST .../upload`` is refused outright (any web page can send a
+multipart POST without a CORS preflight, and Gradio would store what it gets). Every request
+body is bounded before any JSON parsing: by Content-Length when given, else while it streams.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# A chat turn carries the conversation so far (HTML of earlier answers); 2 MB holds hundreds
+# of turns and stops a 50 MB body before it is read into memory or parsed.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "").rstrip("/")
+        if path.endswith("/upload") or path.endswith("/upload_progress"):
+            await refuse(send, 403, "This app takes no file uploads.")
+            return
+        declared = header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await refuse(send, 413, f"Request body over {self.max_body:,} bytes.")
+            return
+        body = await read_bounded(receive, self.max_body)
+        if body is None:
+            await refuse(send, 413, f"Request body over {self.max_body:,} bytes.")
+            return
+        await self.app(scope, replay(body, receive), send)
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1").strip()
+    return None
+
+
+async def read_bounded(receive: Receive, limit: int) -> list[Message] | None:
+    """The request's body messages, or None as soon as they pass ``limit`` bytes."""
+    messages, size = [], 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive() that gives back the buffered body first, then the live channel."""
+    pending = list(messages)
+
+    async def again() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return again
+
+
+async def refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
