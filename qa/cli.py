@@ -36,7 +36,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     _check_question(args, settings)
     history = args.history or None
-    result = get_pipeline(settings).answer(args.question, history, k=args.k)
+    result = get_pipeline(settings).answer(args.question, history, k=args.k, reader=args.reader)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
     ask.add_argument("--k", type=int, default=Settings.k, help="passages to read")
     ask.add_argument("--history", action="append", help="an earlier question (repeatable)")
+    ask.add_argument(
+        "--reader",
+        choices=["neural", "span", "sentence"],
+        default=Settings.reader,
+        help="neural (the trained model, default); span or sentence (earlier readers)",
+    )
     ask.set_defaults(func=cmd_ask)
 
     find = sub.add_parser("search", help="show the retrieved passages with scores and ¶")

@@ -1,0 +1,55 @@
+"""The shipped reader itself: loads offline with its checksums, and answers ten questions of
+our own about the seed article with the right words and the right ¶ (not the eval set's)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.models import resolve_model
+from qa.span_models import MANIFEST, OnnxSpanModel
+
+# (question, words the answer must contain, ¶ it must cite)
+TEN = [
+    ("Who directs the Carnegie Russia Eurasia Center?", "Alexander Gabuev", 10),
+    ("Who is Russia's foreign minister?", "Sergei Lavrov", 5),
+    ("Which country hosted the Ukraine talks?", "Saudi Arabia", 6),
+    ("What did Putin decide to end?", "grain exports", 7),
+    (
+        "Where is Raffaello Pantucci a senior fellow?",
+        "Rajaratnam School of International Studies",
+        7,
+    ),
+    ("Where is the Centre for Russia Europe Asia Studies based?", "Brussels", 8),
+    ("Who founded the Center for China and Globalization?", "Henry Wang Huiyao", 6),
+    ("Who is the director of the Centre for Russia Europe Asia Studies?", "Theresa Fallon", 8),
+    ("What did the Chinese Embassy in Moscow condemn?", "law-enforcement activities", 4),
+    (
+        "Who was searching through the suitcases of Chinese travelers?",
+        "Russian border officials",
+        4,
+    ),
+]
+
+
+def test_shipped_reader_is_packaged_with_a_verified_manifest() -> None:
+    folder = resolve_model("article-qa/reader")
+    manifest = json.loads((Path(folder) / MANIFEST).read_text())
+    assert set(manifest["files"]) == {"model.onnx", "tokenizer.json"}
+    assert {"rerank_weight", "confidence", "abstain_threshold"} <= set(manifest["calibration"])
+    model = OnnxSpanModel(folder)  # checksums verified; no network touched
+    assert (model.max_length, model.overlap) == (manifest["max_length"], manifest["overlap"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "expected", "paragraph"), TEN)
+def test_shipped_reader_answers_our_ten_questions(real_pipeline, question, expected, paragraph):
+    result = real_pipeline.answer(question)
+    assert not result.abstained, f"abstained on {question!r}"
+    assert expected.lower() in result.text.lower(), result.text
+    assert len(result.text) <= len(expected) + 30, f"too long: {result.text!r}"
+    citation = result.citations[0]
+    assert citation.paragraph == paragraph
+    assert citation.text[citation.start : citation.end] == result.text
