@@ -146,6 +146,9 @@ def _add_eval_and_serve(sub) -> None:
         help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0: your network)",
     )
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="requests served at once (one pipeline each)"
+    )
     serve.set_defaults(func=cmd_serve)
 
 

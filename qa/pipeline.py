@@ -28,6 +28,7 @@ _PIPELINE_FIELDS = (
     "reranker_model",
     "chunk_size",
     "chunk_overlap",
+    "onnx_threads",
 )
 
 
@@ -54,7 +55,7 @@ class Pipeline:
             )
         else:
             index, chunks, self.manifest = build_index(documents, settings, embedder, progress)
-        self.scorer = load_cross_encoder(settings.reranker_model)
+        self.scorer = load_cross_encoder(settings.reranker_model, settings.onnx_threads)
         self.retriever = Retriever(
             documents=self.documents,
             chunks=chunks,
@@ -90,7 +91,9 @@ class Pipeline:
             from qa.span_models import load_span_model
 
             if settings.reader_model not in self._span_models:
-                self._span_models[settings.reader_model] = load_span_model(settings.reader_model)
+                self._span_models[settings.reader_model] = load_span_model(
+                    settings.reader_model, self.settings.onnx_threads
+                )
             model = self._span_models[settings.reader_model]
             self.readers[key] = NeuralReader(model, depth=settings.read_depth)
         return self.readers[key]

@@ -24,7 +24,12 @@ class OnnxCrossEncoder:
     """
 
     def __init__(
-        self, folder: str, model_id: str, max_length: int = 320, batch_size: int = 16
+        self,
+        folder: str,
+        model_id: str,
+        max_length: int = 320,
+        batch_size: int = 16,
+        threads: int = 0,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -39,6 +44,7 @@ class OnnxCrossEncoder:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(
             f"{folder}/model.onnx", options, providers=["CPUExecutionProvider"]
         )
@@ -84,9 +90,9 @@ class SentenceTransformerCrossEncoder:
         return np.asarray(scores, dtype=np.float32).reshape(-1)
 
 
-def load_cross_encoder(model_id: str) -> Scorer:
+def load_cross_encoder(model_id: str, threads: int = 0) -> Scorer:
     """The packaged ONNX cross-encoder when available, else sentence-transformers."""
     location = resolve_model(model_id)
     if is_onnx_folder(location):
-        return OnnxCrossEncoder(location, model_id)
+        return OnnxCrossEncoder(location, model_id, threads=threads)
     return SentenceTransformerCrossEncoder(location, model_id)

@@ -43,6 +43,9 @@ class Settings:
     rerank_depth: int = 5
     rrf_k: int = 60  # the constant from Cormack et al. (2009); damps the top ranks' dominance
     embed_batch_size: int = 32
+    # Threads per onnxruntime session; 0 = onnxruntime's choice (every core). A pool of N
+    # pipelines serving N requests at once runs best with one thread each (see README).
+    onnx_threads: int = 0
 
     # Calibrated confidence under which the answer is withheld. None: the reader's own fitted
     # threshold (neural: from its manifest, by train.calibrate; span/sentence: qa/weights.json,

@@ -135,9 +135,9 @@ class TransformersSpanModel:
         return out.start_logits.float().numpy(), out.end_logits.float().numpy()
 
 
-def load_span_model(name: str) -> SpanModel:
+def load_span_model(name: str, threads: int = 0) -> SpanModel:
     """The packaged or on-disk ONNX reader when ``name`` is one, else a transformers model."""
     location = resolve_model(name)
     if is_onnx_folder(location):
-        return OnnxSpanModel(location)
+        return OnnxSpanModel(location, threads)
     return TransformersSpanModel(location)

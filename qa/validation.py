@@ -61,6 +61,7 @@ _WHOLE = {
     "rerank_depth": (1, 100),
     "rrf_k": (1, None),
     "embed_batch_size": (1, 4096),
+    "onnx_threads": (0, 256),
     "chunk_size": (50, None),
     "chunk_overlap": (0, None),
     "max_alternatives": (0, 20),

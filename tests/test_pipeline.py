@@ -183,3 +183,24 @@ def test_persisted_index_folder(real_pipeline, real_settings: Settings) -> None:
     stamp = real_pipeline.manifest
     assert stamp.corpus_sha256 == manifest["corpus_sha256"]  # the manifest the pipeline reports
     assert len(stamp.fingerprint) == 12
+
+
+@pytest.mark.slow
+def test_a_pool_of_two_answers_concurrently_as_one_does_serially(real_settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.pool import PipelinePool
+
+    questions = [
+        "Who directs the Carnegie Russia Eurasia Center?",
+        "Which country hosted the Ukraine talks?",
+        "Where is the Centre for Russia Europe Asia Studies based?",
+        "Who founded the Center for China and Globalization?",
+    ] * 2
+    pool = PipelinePool(real_settings, size=2)
+    assert pool.size == 2 and pool.replicas[0] is not pool.replicas[1]
+    assert all(r.settings.onnx_threads == 1 for r in pool.replicas)
+    serial = [pool.replicas[0].answer(q).to_dict() for q in questions]
+    with ThreadPoolExecutor(4) as threads:
+        together = list(threads.map(lambda q: pool.answer(q).to_dict(), questions))
+    assert together == serial

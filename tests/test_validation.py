@@ -134,3 +134,11 @@ def test_default_settings_are_valid() -> None:
     from qa.validation import validate_settings
 
     assert validate_settings(Settings()) == Settings()
+
+
+@pytest.mark.parametrize("size", [0, -1, 17, True, 1.5, "2"])
+def test_pool_size_is_checked_before_any_model_loads(size) -> None:
+    from qa.pool import PipelinePool
+
+    with pytest.raises(ValueError, match="pool size"):
+        PipelinePool(size=size)

@@ -19,6 +19,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from qa.pipeline import get_pipeline
+from qa.pool import PipelinePool
 from qa.settings import Settings
 from qa.types import Answer
 from qa.validation import validate_question
@@ -39,8 +40,8 @@ EXAMPLES = (
     "Where is the Centre for Russia Europe Asia Studies based?",
 )
 MAX_K = 20
-# One request at a time reaches the models: the shared tokenizers are not safe to call from
-# several threads at once, and on CPU a parallel request would not finish any sooner.
+# Each request holds one pipeline replica (qa.pool): its tokenizers are never shared between
+# threads. One replica by default; `qa serve --workers 2` serves two at once (README: load).
 MODEL_LANE = "qa-models"
 MODEL_CONCURRENCY = 1
 QUEUE_SIZE = 32  # waiting requests beyond this are refused with "queue full", not piled up
@@ -73,10 +74,17 @@ LAUNCH_OPTIONS: dict[str, Any] = {
 ChatTurn = tuple[str, list[render.Message], list[str], Any]
 
 
-def ask(question: str, history: Sequence[str], k: int, settings: Settings | None = None) -> Answer:
+def ask(
+    question: str,
+    history: Sequence[str],
+    k: int,
+    settings: Settings | None = None,
+    pool: PipelinePool | None = None,
+) -> Answer:
     """What ``qa.answer(question, history, k=k)`` returns, for the UI's corpus."""
     # History goes through as given: answer() rejects a bare string instead of splitting it.
-    return get_pipeline(settings).answer(question, history or None, k=k)
+    serving = pool if pool is not None else get_pipeline(settings)
+    return serving.answer(question, history or None, k=k)
 
 
 def respond(
@@ -86,6 +94,7 @@ def respond(
     k: int = Settings.k,
     show_alternatives: bool = True,
     settings: Settings | None = None,
+    pool: PipelinePool | None = None,
 ) -> ChatTurn:
     """One chat turn: (textbox, chat, history, article view). Never raises.
 
@@ -97,14 +106,14 @@ def respond(
     try:
         # Checked here too, so a blank question is answered before any model loads.
         question = validate_question(message, (settings or Settings()).max_question_chars)
-        result = ask(question, history, int(k), settings)
+        result = ask(question, history, int(k), settings, pool)
     except ValueError as err:  # bad input: the message says what to fix
         return message, [*chat, render.error_message(str(err))], history, gr.skip()
     except Exception:  # a bug or a broken index: log it, never show a traceback
         log.exception("answering %r failed", message)
         return message, [*chat, render.error_message(render.UNEXPECTED_ERROR)], history, gr.skip()
     turn = [render.user_message(question), *render.answer_messages(result, show_alternatives)]
-    documents = get_pipeline(settings).documents.values()
+    documents = (pool if pool is not None else get_pipeline(settings)).documents.values()
     return (
         "",
         chat + turn,
@@ -157,16 +166,16 @@ def _chat_panel(settings: Settings) -> ChatPanel:
     return ChatPanel(chat, box, examples, clear, k, show_alternatives, gr.State([]))
 
 
-def _wire_chat(panel: ChatPanel, article: gr.HTML, settings: Settings) -> None:
+def _wire_chat(panel: ChatPanel, article: gr.HTML, settings: Settings, pool: PipelinePool) -> None:
     def on_ask(message: str, chat: list, history: list, k: int, show: bool) -> ChatTurn:
-        return respond(message, chat, history, k, show, settings)
+        return respond(message, chat, history, k, show, settings, pool)
 
     def on_clear() -> ChatTurn:
-        return "", [], [], render.article_html(get_pipeline(settings).documents.values())
+        return "", [], [], render.article_html(pool.documents.values())
 
     inputs = [panel.box, panel.chat, panel.history, panel.k, panel.show_alternatives]
     outputs = [panel.box, panel.chat, panel.history, article]
-    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": MODEL_CONCURRENCY}
+    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
     triggers = [panel.box.submit, panel.examples.load_input_event.then]
     for trigger in triggers:
         event = trigger(on_ask, inputs, outputs, api_visibility="private", **lane)
@@ -176,7 +185,7 @@ def _wire_chat(panel: ChatPanel, article: gr.HTML, settings: Settings) -> None:
         trigger(on_clear, None, outputs, api_visibility="private", queue=False)
 
 
-def _register_api(settings: Settings) -> None:
+def _register_api(settings: Settings, pool: PipelinePool) -> None:
     def answer(question: str, history: list[str] | None = None, k: int = Settings.k) -> dict:
         """Answer a question about the article. Returns qa.Answer.to_dict() as JSON.
 
@@ -186,20 +195,22 @@ def _register_api(settings: Settings) -> None:
             k: how many passages to read (1 to 100).
         """
         try:
-            return ask(question, history or [], k, settings).to_dict()
+            return ask(question, history or [], k, settings, pool).to_dict()
         except ValueError as err:
             # Gradio renders an Error's message as HTML in the browser's modal.
             raise gr.Error(escape(str(err), quote=False), print_exception=False) from None
 
-    gr.api(
-        answer, api_name="answer", concurrency_id=MODEL_LANE, concurrency_limit=MODEL_CONCURRENCY
-    )
+    gr.api(answer, api_name="answer", concurrency_id=MODEL_LANE, concurrency_limit=pool.size)
 
 
-def build_app(settings: Settings | None = None) -> gr.Blocks:
-    """The UI over ``settings``' corpus (the seed article by default); models load now."""
+def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY) -> gr.Blocks:
+    """The UI over ``settings``' corpus (the seed article by default); models load now.
+
+    ``workers`` pipelines serve that many requests at once (qa.pool).
+    """
     settings = settings or Settings()
-    documents = get_pipeline(settings).documents.values()  # load once, before any question
+    pool = PipelinePool(settings, workers)  # load once, before any question
+    documents = pool.documents.values()
     with gr.Blocks(title="Ask the article", analytics_enabled=False) as demo:
         gr.Markdown(HEADER)
         with gr.Row(equal_height=False):
@@ -210,9 +221,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 article = gr.HTML(
                     render.article_html(documents), elem_id="qa-article", js_on_load=None
                 )
-        _wire_chat(panel, article, settings)
-        _register_api(settings)
-    demo.queue(default_concurrency_limit=MODEL_CONCURRENCY, max_size=QUEUE_SIZE)
+        _wire_chat(panel, article, settings, pool)
+        _register_api(settings, pool)
+    demo.queue(default_concurrency_limit=pool.size, max_size=QUEUE_SIZE)
     return demo
 
 
@@ -244,7 +255,7 @@ def serve_cli(args: argparse.Namespace) -> int:
     host = getattr(args, "host", DEFAULT_HOST)
     port = getattr(args, "port", DEFAULT_PORT)
     print("Loading the index and models…", flush=True)
-    demo = build_app(settings)
+    demo = build_app(settings, getattr(args, "workers", MODEL_CONCURRENCY))
     try:
         launch(demo, host, port)
     except OSError as err:  # most often: the port is taken

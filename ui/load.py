@@ -97,14 +97,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=1, help="pipelines serving at once")
     args = parser.parse_args()
-    demo = build_app()
+    demo = build_app(workers=args.workers)
     try:
         url = launch(demo, port=free_port(), block=False)  # loopback only
         expected = serial_answers(url)
         load = sustained(url, args.users, args.seconds, expected)
         print(
-            f"{args.users} users for {args.seconds:.0f} s: {load['requests']} answers "
+            f"workers {args.workers}: {args.users} users for {args.seconds:.0f} s: "
+            f"{load['requests']} answers "
             f"({load['per_s']:.2f}/s), {load['errors']} errors, {load['mismatches']} differing "
             f"from serial; latency p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms"
         )
