@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from ui.guard import RequestGuard
 
 
@@ -18,7 +20,7 @@ async def echo(scope, receive, send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def call(path: str, chunks: list[bytes], headers=None, limit: int = 10):
+def call(path: str, chunks: list[bytes], headers=None, limit: int = 10, method: str = "POST"):
     messages = [
         {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
         for i, c in enumerate(chunks)
@@ -31,13 +33,13 @@ def call(path: str, chunks: list[bytes], headers=None, limit: int = 10):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "path": path, "headers": headers or []}
+    scope = {"type": "http", "path": path, "headers": headers or [], "method": method}
     asyncio.run(RequestGuard(echo, max_body=limit)(scope, receive, send))
     return sent[0]["status"], sent[1]["body"]
 
 
 def test_small_bodies_pass_through_whole() -> None:
-    assert call("/gradio_api/call/answer", [b"abc", b"def"]) == (200, b"abcdef")
+    assert call("/gradio_api/queue/join", [b"abc", b"def"]) == (200, b"abcdef")
 
 
 def test_streamed_body_over_the_limit_is_refused() -> None:
@@ -60,3 +62,25 @@ def test_upload_routes_are_closed() -> None:
         "/gradio_api/upload_progress",
     ):
         assert call(path, [b"x"])[0] == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"data": ["q"]}',
+        b'{"data": []}',
+        b'{"data": "q"}',
+        b"{}",
+        b"not json",
+        b'{"data": [1,2,3,4]}',
+    ],
+)
+def test_raw_api_calls_with_the_wrong_values_are_refused_with_a_message(body: bytes) -> None:
+    status, reply = call("/gradio_api/call/answer", [body], limit=1000)
+    assert status == 422 and b"question, history, k" in reply
+
+
+def test_raw_api_call_with_three_values_passes() -> None:
+    body = b'{"data": ["q", null, 5]}'
+    assert call("/gradio_api/call/answer", [body], limit=1000) == (200, body)
+    assert call("/gradio_api/call/other", [b"{}"], limit=1000)[0] == 200

@@ -8,6 +8,7 @@ body is bounded before any JSON parsing: by Content-Length when given, else whil
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -20,6 +21,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # A chat turn carries the conversation so far (HTML of earlier answers); 2 MB holds hundreds
 # of turns and stops a 50 MB body before it is read into memory or parsed.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# Public endpoints and their parameters: a raw call with a wrong count is refused with a
+# message here (Gradio itself answers {"error": null}).
+API_PARAMETERS = {"answer": ("question", "history", "k")}
+_API_CALL = re.compile(r"/gradio_api/(?:call|run)/(\w+)$")
 
 
 class RequestGuard:
@@ -43,7 +48,27 @@ class RequestGuard:
         if body is None:
             await refuse(send, 413, f"Request body over {self.max_body:,} bytes.")
             return
+        problem = check_api_call(scope, body)
+        if problem:
+            await refuse(send, 422, problem)
+            return
         await self.app(scope, replay(body, receive), send)
+
+
+def check_api_call(scope: Scope, body: list[Message]) -> str | None:
+    """What is wrong with a raw call to a public endpoint, or None."""
+    match = _API_CALL.search(scope.get("path", "").rstrip("/"))
+    if scope.get("method") != "POST" or not match or match.group(1) not in API_PARAMETERS:
+        return None
+    names = API_PARAMETERS[match.group(1)]
+    expected = f'{{"data": [{", ".join(names)}]}}'
+    try:
+        data = json.loads(b"".join(m.get("body", b"") for m in body))["data"]
+    except (ValueError, KeyError, TypeError):
+        return f"send a JSON body {expected}"
+    if not isinstance(data, list) or len(data) != len(names):
+        return f"send a JSON body {expected}: {len(names)} values, history may be null"
+    return None
 
 
 def header(scope: Scope, name: bytes) -> str | None:
