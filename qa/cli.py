@@ -149,6 +149,12 @@ def _add_eval_and_serve(sub) -> None:
     serve.add_argument(
         "--workers", type=int, default=1, help="requests served at once (one pipeline each)"
     )
+    serve.add_argument(
+        "--auth", help="user:password required to use the app (or set QA_AUTH); needed off loopback"
+    )
+    serve.add_argument(
+        "--no-auth", action="store_true", help="serve off loopback without a login (not advised)"
+    )
     serve.set_defaults(func=cmd_serve)
 
 

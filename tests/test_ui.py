@@ -347,3 +347,26 @@ def test_oversized_bodies_are_refused_before_parsing(server: str, chunked: bool)
 def test_the_guard_passes_ordinary_requests(client, real_settings) -> None:
     question = "Who directs the Carnegie Russia Eurasia Center?"
     assert client.predict(question, [], 5, api_name="/answer")["text"]
+
+
+def test_serving_off_loopback_needs_a_login_or_an_explicit_no_auth(monkeypatch, capsys):
+    monkeypatch.delenv(app.AUTH_ENV, raising=False)
+    assert app.serving_auth("127.0.0.1", None, False) is None
+    assert app.serving_auth("0.0.0.0", "ann:s3cret", False) == ("ann", "s3cret")
+    with pytest.raises(ValueError, match="--auth user:password"):
+        app.serving_auth("0.0.0.0", None, False)
+    with pytest.raises(ValueError, match="must be user:password"):
+        app.serving_auth("0.0.0.0", "nopassword", False)
+    assert app.serving_auth("0.0.0.0", None, True) is None
+    assert "without a login" in capsys.readouterr().err
+    monkeypatch.setenv(app.AUTH_ENV, "bob:pw")
+    assert app.serving_auth("192.0.2.1", None, False) == ("bob", "pw")
+
+
+def test_qa_serve_refuses_an_open_host_before_loading_models(monkeypatch, capsys):
+    from qa import cli
+
+    monkeypatch.delenv(app.AUTH_ENV, raising=False)
+    monkeypatch.setattr(app, "build_app", lambda *a, **k: pytest.fail("models loaded"))
+    assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "--auth user:password" in capsys.readouterr().err

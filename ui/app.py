@@ -9,6 +9,7 @@ server. The one public endpoint is ``/answer``, which returns ``Answer.to_dict()
 
 import argparse
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -228,16 +229,51 @@ def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY
 
 
 def launch(
-    demo: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, block: bool = True
+    demo: gr.Blocks,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    block: bool = True,
+    auth: tuple[str, str] | None = None,
 ) -> str:
     """Start the server with the secure defaults; returns its local URL.
 
     With ``block=False`` it returns at once (for tests); stop it with ``demo.close()``.
     """
     _, url, _ = demo.launch(
-        server_name=host, server_port=port, prevent_thread_lock=not block, **LAUNCH_OPTIONS
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=not block,
+        auth=auth,
+        **LAUNCH_OPTIONS,
     )
     return url
+
+
+AUTH_ENV = "QA_AUTH"  # "user:password", the same as --auth
+
+
+def is_loopback(host: str) -> bool:
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def serving_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | None:
+    """The login to require: none on loopback; elsewhere --auth / $QA_AUTH, or an explicit
+    --no-auth (warned about). ValueError when a non-loopback host has neither."""
+    auth = auth or os.environ.get(AUTH_ENV)
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not sep or not user or not password:
+            raise ValueError("--auth must be user:password")
+        return user, password
+    if is_loopback(host) or no_auth:
+        if not is_loopback(host):
+            print(f"warning: serving on {host} without a login (--no-auth)", file=sys.stderr)
+        return None
+    raise ValueError(
+        f"serving on {host} exposes the app to your network: pass --auth user:password "
+        f"(or set {AUTH_ENV}), or --no-auth to serve without a login"
+    )
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
@@ -254,10 +290,11 @@ def serve_cli(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     host = getattr(args, "host", DEFAULT_HOST)
     port = getattr(args, "port", DEFAULT_PORT)
+    auth = serving_auth(host, getattr(args, "auth", None), getattr(args, "no_auth", False))
     print("Loading the index and models…", flush=True)
     demo = build_app(settings, getattr(args, "workers", MODEL_CONCURRENCY))
     try:
-        launch(demo, host, port)
+        launch(demo, host, port, auth=auth)
     except OSError as err:  # most often: the port is taken
         log.debug("launch failed: %s", err)
         print(

@@ -13,6 +13,7 @@ Bounded in count and time; prints a table of medians, p95 and throughput.
 from __future__ import annotations
 
 import argparse
+import collections
 import statistics
 import threading
 import time
@@ -34,7 +35,7 @@ def user(url: str, seconds: float, expected: dict[str, str], seed: int) -> dict:
     from gradio_client import Client
 
     client = Client(url, verbose=False)
-    latencies, errors, mismatches = [], 0, 0
+    latencies, errors, mismatches = [], collections.Counter(), 0
     stop = time.monotonic() + seconds
     for i in range(MAX_REQUESTS_PER_USER):
         if time.monotonic() > stop:
@@ -43,12 +44,16 @@ def user(url: str, seconds: float, expected: dict[str, str], seed: int) -> dict:
         started = time.perf_counter()
         try:
             text = client.predict(question, [], 5, api_name="/answer")["text"]
-        except Exception:  # a refused or failed request counts, it does not stop the user
-            errors += 1
+        except Exception as err:  # a refused or failed request counts, it does not stop the user
+            errors[error_kind(err)] += 1
             continue
         latencies.append(time.perf_counter() - started)
         mismatches += text != expected[question]
     return {"latencies": latencies, "errors": errors, "mismatches": mismatches}
+
+
+def error_kind(err: Exception) -> str:
+    return f"{type(err).__name__}: {str(err)[:60]}"
 
 
 def sustained(url: str, users: int, seconds: float, expected: dict[str, str]) -> dict:
@@ -59,7 +64,7 @@ def sustained(url: str, users: int, seconds: float, expected: dict[str, str]) ->
     latencies = sorted(s for r in results for s in r["latencies"])
     return {
         "requests": len(latencies),
-        "errors": sum(r["errors"] for r in results),
+        "errors": sum((r["errors"] for r in results), collections.Counter()),
         "mismatches": sum(r["mismatches"] for r in results),
         "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
         "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
@@ -72,16 +77,17 @@ def burst(url: str, size: int) -> dict:
     from gradio_client import Client
 
     client = Client(url, verbose=False)
-    lock, outcome = threading.Lock(), {"served": 0, "refused": 0}
+    lock, outcome = threading.Lock(), {"served": 0, "refused": collections.Counter()}
 
     def one(_: int) -> None:
         try:
             client.submit(EXAMPLES[0], [], 5, api_name="/answer").result(timeout=300)
-            key = "served"
-        except Exception:
-            key = "refused"
+        except Exception as err:
+            with lock:
+                outcome["refused"][error_kind(err)] += 1
+            return
         with lock:
-            outcome[key] += 1
+            outcome["served"] += 1
 
     started = time.perf_counter()
     with ThreadPoolExecutor(size) as pool:
@@ -107,13 +113,14 @@ def main() -> int:
         print(
             f"workers {args.workers}: {args.users} users for {args.seconds:.0f} s: "
             f"{load['requests']} answers "
-            f"({load['per_s']:.2f}/s), {load['errors']} errors, {load['mismatches']} differing "
+            f"({load['per_s']:.2f}/s), errors {dict(load['errors']) or 0}, "
+            f"{load['mismatches']} differing "
             f"from serial; latency p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms"
         )
         spike = burst(url, 3 * QUEUE_SIZE)
         print(
-            f"burst of {3 * QUEUE_SIZE} at once: {spike['served']} served, {spike['refused']} "
-            f"refused in {spike['burst_s']:.1f} s; next request answered in "
+            f"burst of {3 * QUEUE_SIZE} at once: {spike['served']} served, refused "
+            f"{dict(spike['refused']) or 0} in {spike['burst_s']:.1f} s; next request answered in "
             f"{spike['recovered_ms']:.0f} ms"
         )
     finally:
