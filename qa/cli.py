@@ -10,18 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa.documents import CorpusError
+from qa.options import settings_from_args
 from qa.settings import Settings
 from qa.validation import validate_k, validate_question
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings with the global --corpus and --index-dir options applied."""
-    settings = Settings()
-    if getattr(args, "corpus", None):
-        settings = settings.replace(corpus_dir=Path(args.corpus))
-    if getattr(args, "index_dir", None):
-        settings = settings.replace(index_dir=Path(args.index_dir))
-    return settings
 
 
 def _check_question(args: argparse.Namespace, settings: Settings) -> None:

@@ -27,7 +27,7 @@ TEXTS = st.one_of(ANY_TEXT, PROSE)
 
 
 @given(TEXTS)
-@settings(max_examples=300)
+@settings(max_examples=1000)
 def test_document_offsets_hold_for_any_text(text: str) -> None:
     try:
         document = make_document("x.txt", text)
@@ -40,7 +40,7 @@ def test_document_offsets_hold_for_any_text(text: str) -> None:
 
 
 @given(TEXTS, st.integers(60, 400), st.integers(0, 50))
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
 def test_chunk_offsets_hold_for_any_text(text: str, size: int, overlap: int) -> None:
     try:
         document = make_document("x.txt", text)
@@ -53,7 +53,7 @@ def test_chunk_offsets_hold_for_any_text(text: str, size: int, overlap: int) -> 
 
 
 @given(ANY_TEXT)
-@settings(max_examples=300)
+@settings(max_examples=1000)
 def test_question_validation_returns_text_or_says_why(text: str) -> None:
     try:
         question = validate_question(text, 2000)
@@ -63,6 +63,7 @@ def test_question_validation_returns_text_or_says_why(text: str) -> None:
     question.encode("utf-8")  # what passes can always be encoded for the tokenizers
 
 
+@settings(max_examples=1000)
 @given(
     st.lists(st.integers(1, 6), min_size=0, max_size=60),
     st.integers(1, 20),

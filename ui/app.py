@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import gradio as gr
 from starlette.middleware import Middleware
 
+from qa.options import settings_from_args
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings
@@ -285,8 +286,6 @@ def free_port(host: str = DEFAULT_HOST) -> int:
 
 def serve_cli(args: argparse.Namespace) -> int:
     """``qa serve``: build the UI over the chosen corpus and serve until interrupted."""
-    from qa.cli import settings_from_args
-
     settings = settings_from_args(args)
     host = getattr(args, "host", DEFAULT_HOST)
     port = getattr(args, "port", DEFAULT_PORT)
