@@ -22,6 +22,7 @@ from qa.span_models import SpanModel
 from qa.types import Passage
 from qa.windows import Window, best_spans, encode_windows, log_softmax, word_edges
 
+BATCH = 16  # windows per model run: bounds memory whatever the paragraphs' length
 # Used when a model folder carries no fitted calibration: P(span) against P(no answer).
 DEFAULT_CALIBRATION = {"confidence": {"bias": 0.0, "weights": {"null_gap": 1.0}}}
 
@@ -49,16 +50,30 @@ class Read:
         return float(self.start_logp[0] + self.end_logp[0])
 
 
-def paragraphs_to_read(passages: Sequence[Passage], depth: int) -> list[Passage]:
-    """The best-ranked passage of each distinct paragraph among the top ``depth``."""
-    seen: set[tuple[str, int]] = set()
-    out = []
+def paragraphs_to_read(
+    passages: Sequence[Passage], depth: int
+) -> list[tuple[Passage, list[tuple[int, int]]]]:
+    """Each distinct paragraph among the top ``depth`` passages (its best-ranked passage), with
+    the spans of its retrieved chunks, as offsets into the paragraph."""
+    found: dict[tuple[str, int], tuple[Passage, list[tuple[int, int]]]] = {}
     for p in passages[:depth]:
         key = (p.chunk.doc_id, p.chunk.paragraph)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
+        span = (p.chunk.start - p.paragraph_start, p.chunk.end - p.paragraph_start)
+        found.setdefault(key, (p, []))[1].append(span)
+    return list(found.values())
+
+
+def near_chunks(windows: Sequence[Window], spans: Sequence[tuple[int, int]]) -> list[Window]:
+    """The windows that overlap a retrieved chunk: a paragraph longer than a window is read
+    around what retrieval found, which bounds the work on a huge one-paragraph file."""
+    if len(windows) <= 1:
+        return list(windows)
+    kept = []
+    for w in windows:
+        inside = [o for o in w.offsets if o is not None]
+        if inside and any(a < inside[-1][1] and inside[0][0] < b for a, b in spans):
+            kept.append(w)
+    return kept or list(windows[:1])
 
 
 def span_score(features: Mapping[str, float], calibration: Mapping[str, Any]) -> float:
@@ -88,7 +103,7 @@ class NeuralReader:
     def run(self, question: str, passages: Sequence[Passage]) -> list[Read]:
         """One batched model run over every window of the paragraphs to read."""
         jobs = []
-        for rank, passage in enumerate(paragraphs_to_read(passages, self.depth)):
+        for rank, (passage, spans) in enumerate(paragraphs_to_read(passages, self.depth)):
             windows = encode_windows(
                 self.model.tokenizer,
                 question,
@@ -96,20 +111,17 @@ class NeuralReader:
                 max_length=self.model.max_length,
                 overlap=self.model.overlap,
             )
-            jobs += [(passage, rank, w) for w in windows]
-        if not jobs:
-            return []
-        start, end = self.model.logits([w for _, _, w in jobs])
-        return [
-            Read(
-                p,
-                rank,
-                w,
-                log_softmax(start[i, : len(w.input_ids)]),
-                log_softmax(end[i, : len(w.input_ids)]),
-            )
-            for i, (p, rank, w) in enumerate(jobs)
-        ]
+            jobs += [(passage, rank, w) for w in near_chunks(windows, spans)]
+        reads = []
+        for i in range(0, len(jobs), BATCH):
+            batch = jobs[i : i + BATCH]
+            start, end = self.model.logits([w for _, _, w in batch])
+            for row, (p, rank, w) in enumerate(batch):
+                n = len(w.input_ids)
+                reads.append(
+                    Read(p, rank, w, log_softmax(start[row, :n]), log_softmax(end[row, :n]))
+                )
+        return reads
 
     def _candidates(self, read: Read) -> list[Candidate]:
         text = read.passage.paragraph_text

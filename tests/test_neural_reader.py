@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.neural_reader import NeuralReader, confidence_inputs, paragraphs_to_read
+from qa.neural_reader import NeuralReader, confidence_inputs, near_chunks, paragraphs_to_read
 from qa.span_models import MANIFEST, OnnxSpanModel, TransformersSpanModel, load_span_model
 from qa.types import Chunk, Document, Passage
 
@@ -137,7 +137,21 @@ def test_onnx_and_torch_models_agree(tiny_onnx: Path, tiny_trained: Path, seed_d
 def test_paragraphs_are_read_once_in_rank_order(seed_document) -> None:
     passages = passages_of(seed_document, [10, 8, 10, 3])
     chosen = paragraphs_to_read(passages, depth=3)
-    assert [p.chunk.paragraph for p in chosen] == [10, 8]
+    assert [p.chunk.paragraph for p, _ in chosen] == [10, 8]
+    length = len(seed_document.paragraph(10).text)
+    assert chosen[0][1] == [(0, length), (0, length)]  # both chunks of ¶10, paragraph offsets
+
+
+def test_a_long_paragraph_is_read_around_its_retrieved_chunks() -> None:
+    from qa.windows import Window
+
+    def window(a: int, b: int) -> Window:
+        return Window((1, 2, 3), (0, 0, 1), (None, (a, b), None), 0, 1)
+
+    windows = [window(0, 100), window(80, 200), window(180, 300), window(280, 400)]
+    assert near_chunks(windows, [(190, 250)]) == windows[1:3]
+    assert near_chunks(windows, [(0, 10), (390, 400)]) == [windows[0], windows[3]]
+    assert near_chunks(windows[:1], [(500, 600)]) == windows[:1]  # one window: always read
 
 
 def test_confidence_inputs_margin_and_probability() -> None:
