@@ -10,7 +10,7 @@ offsets are the tokenizer's, so ``paragraph_text[start:end] == text`` always hol
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from qa.types import Passage
 from qa.windows import Window, best_spans, encode_windows, log_softmax, word_edges
 
 BATCH = 16  # windows per model run: bounds memory whatever the paragraphs' length
+EVIDENCE_FOR = 4  # candidates given their evidence sentence: the answer and 3 alternatives
 # Used when a model folder carries no fitted calibration: P(span) against P(no answer).
 DEFAULT_CALIBRATION = {"confidence": {"bias": 0.0, "weights": {"null_gap": 1.0}}}
 
@@ -48,6 +49,11 @@ class Read:
     @property
     def null(self) -> float:
         return float(self.start_logp[0] + self.end_logp[0])
+
+
+def with_evidence(candidate: Candidate) -> Candidate:
+    text = candidate.passage.paragraph_text
+    return replace(candidate, sentence=covering_text(text, candidate.start, candidate.end))
 
 
 def paragraphs_to_read(
@@ -97,8 +103,12 @@ class NeuralReader:
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
         reads = self.run(question, passages)
-        found = [c for r in reads for c in self._candidates(r)]
-        return dedupe(sorted(found, key=lambda c: -c.score))
+        found = dedupe(
+            sorted((c for r in reads for c in self._candidates(r)), key=lambda c: -c.score)
+        )
+        # Sentence splitting parses the paragraph (spaCy); only the answer and the alternatives
+        # that can be shown need their evidence sentence.
+        return [with_evidence(c) for c in found[:EVIDENCE_FOR]] + found[EVIDENCE_FOR:]
 
     def run(self, question: str, passages: Sequence[Passage]) -> list[Read]:
         """One batched model run over every window of the paragraphs to read."""
@@ -144,7 +154,7 @@ class NeuralReader:
                 "passage_rank": float(read.rank),
             }
             score = span_score(features, self.calibration)
-            sentence = covering_text(text, start, end)
+            sentence = text[start:end]  # the evidence sentence is found for the top few only
             out.append(
                 Candidate(
                     text[start:end],

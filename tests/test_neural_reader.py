@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from qa.neural_reader import NeuralReader, confidence_inputs, near_chunks, paragraphs_to_read
+from qa.neural_reader import (
+    NeuralReader,
+    confidence_inputs,
+    covering_text,
+    near_chunks,
+    paragraphs_to_read,
+)
 from qa.span_models import MANIFEST, OnnxSpanModel, TransformersSpanModel, load_span_model
 from qa.types import Chunk, Document, Passage
 
@@ -116,8 +122,10 @@ def test_reader_reads_whole_paragraphs_with_exact_offsets(tiny_onnx: Path, seed_
     assert found, "even a tiny model proposes spans"
     for cand in found:
         assert cand.passage.paragraph_text[cand.start : cand.end] == cand.text
-        assert cand.text in cand.sentence
+        assert cand.text in cand.sentence and cand.sentence in cand.passage.paragraph_text
         assert cand.passage.chunk.paragraph in (10, 8)
+    best = found[0]  # the answer's evidence: the sentence(s) its span touches
+    assert best.sentence == covering_text(best.passage.paragraph_text, best.start, best.end)
     assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
     assert len({c.text.lower() for c in found}) == len(found)
     assert 0.0 <= reader.confidence(found) <= 1.0
