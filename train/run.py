@@ -99,17 +99,55 @@ def train(
 ) -> Path:
     """Train (or resume) into ``out``; returns the folder of the final fp32 model."""
     import torch
+    from tqdm.auto import tqdm
 
     from train.convert import cross_encoder_onnx, reader_from_cross_encoder
-    from train.evaluate import score_reader
 
     torch.manual_seed(recipe.seed)
     out.mkdir(parents=True, exist_ok=True)
-    log = (out / "log.jsonl").open("a", encoding="utf-8")
     tokenizer = tokenizer or load_tokenizer(cross_encoder_onnx().parent)
     if examples is None:
         examples, dev_sets = training_examples(recipe)
         dev = random.Random(recipe.seed).sample(dev_sets["squad"], recipe.dev_size)
+    batches = make_batches(tokenizer, examples, recipe)
+    total = max_steps or math.ceil(len(batches) * recipe.epochs)
+    model = base if base is not None else reader_from_cross_encoder()
+    model.train()
+    optimizer, schedule = make_optimizer(model, recipe, total)
+    step = _resume(out / "checkpoint.pt", model, optimizer, schedule)
+    print(
+        f"{len(examples)} examples, {sum(map(len, batches))} windows, {total} steps; "
+        f"from step {step}",
+        flush=True,
+    )
+    started = time.time()
+    with (
+        (out / "log.jsonl").open("a", encoding="utf-8") as log,
+        tqdm(total=total, initial=step, desc="training", unit="step") as bar,
+    ):
+        while step < total:
+            loss = train_step(model, optimizer, schedule, batches[step % len(batches)])
+            step += 1
+            entry = {
+                "step": step,
+                "loss": round(loss, 4),
+                "seen": step * recipe.batch_size,
+                "lr": schedule.get_last_lr()[0],
+                "s": round(time.time() - started, 1),
+            }
+            if step % recipe.eval_every == 0 or step == total:
+                entry.update(evaluate(model, tokenizer, dev or [], recipe))
+                bar.write(json.dumps(entry))
+            log.write(json.dumps(entry) + "\n")
+            log.flush()
+            bar.set_postfix(loss=entry["loss"])
+            bar.update()
+            if step % recipe.save_every == 0 or step == total:
+                save_checkpoint(out / "checkpoint.pt", model, optimizer, schedule, step, recipe)
+    return save_final(out / "final", model, tokenizer, recipe)
+
+
+def make_batches(tokenizer, examples: list[Example], recipe: Recipe) -> list[list[Feature]]:
     features = labelled(
         tokenizer,
         examples,
@@ -118,10 +156,13 @@ def train(
         negative_share=recipe.negative_share,
         seed=recipe.seed,
     )
-    batches = bucketed(features, recipe.batch_size, recipe.seed)
-    total = max_steps or math.ceil(len(batches) * recipe.epochs)
-    model = base if base is not None else reader_from_cross_encoder()
-    model.train()
+    return bucketed(features, recipe.batch_size, recipe.seed)
+
+
+def make_optimizer(model, recipe: Recipe, total: int):
+    """AdamW with linear warm-up over ``recipe.warmup`` of the steps, then linear decay to 0."""
+    import torch
+
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay
     )
@@ -129,60 +170,55 @@ def train(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
     )
-    step = _resume(out / "checkpoint.pt", model, optimizer, schedule)
-    print(
-        f"{len(examples)} examples, {len(features)} windows, {total} steps; from step {step}",
-        flush=True,
-    )
-    started = time.time()
-    while step < total:
-        batch = batches[step % len(batches)]
-        inputs = collate(batch)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = model(
-                **inputs,
-                start_positions=torch.tensor([f.start for f in batch]),
-                end_positions=torch.tensor([f.end for f in batch]),
-            ).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        step += 1
-        entry = {
-            "step": step,
-            "loss": round(loss.item(), 4),
-            "seen": step * recipe.batch_size,
-            "lr": schedule.get_last_lr()[0],
-            "s": round(time.time() - started, 1),
-        }
-        if step % recipe.eval_every == 0 or step == total:
-            model.eval()
-            entry.update(
-                score_reader(model, tokenizer, dev or [], recipe.max_length, recipe.overlap)
-            )
-            model.train()
-        log.write(json.dumps(entry) + "\n")
-        log.flush()
-        print(json.dumps(entry), flush=True)
-        if step % recipe.save_every == 0 or step == total:
-            save_atomic(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "schedule": schedule.state_dict(),
-                    "step": step,
-                    "rng": torch.get_rng_state(),
-                    "recipe": asdict(recipe),
-                },
-                out / "checkpoint.pt",
-            )
-    final = out / "final"
-    model.save_pretrained(final, safe_serialization=True)
-    tokenizer.save(str(final / "tokenizer.json"))
-    (final / "recipe.json").write_text(json.dumps(asdict(recipe), indent=2), encoding="utf-8")
-    return final
+    return optimizer, schedule
+
+
+def train_step(model, optimizer, schedule, batch: list[Feature]) -> float:
+    """One bf16-autocast step with gradient clipping; returns the batch's loss."""
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = model(
+            **collate(batch),
+            start_positions=torch.tensor([f.start for f in batch]),
+            end_positions=torch.tensor([f.end for f in batch]),
+        ).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    schedule.step()
+    optimizer.zero_grad()
+    return float(loss.item())
+
+
+def evaluate(model, tokenizer, dev: list[Example], recipe: Recipe) -> dict:
+    from train.evaluate import score_reader
+
+    model.eval()
+    scores = score_reader(model, tokenizer, dev, recipe.max_length, recipe.overlap)
+    model.train()
+    return scores
+
+
+def save_checkpoint(path: Path, model, optimizer, schedule, step: int, recipe: Recipe) -> None:
+    import torch
+
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(),
+        "step": step,
+        "rng": torch.get_rng_state(),
+        "recipe": asdict(recipe),
+    }
+    save_atomic(state, path)
+
+
+def save_final(folder: Path, model, tokenizer, recipe: Recipe) -> Path:
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "recipe.json").write_text(json.dumps(asdict(recipe), indent=2), encoding="utf-8")
+    return folder
 
 
 def _resume(path: Path, model, optimizer, schedule) -> int:
