@@ -3,6 +3,8 @@ ValueError with a message, never another exception; offsets always hold."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -102,10 +104,16 @@ def test_every_answer_lies_whole_in_some_window(lengths, question, overlap, data
             assert (w.offsets[s][0], w.offsets[e][1]) == (start, end)
 
 
+# Each example runs the real pipeline (~0.2 s): 100 by default, 1,000 in CI (.ci/run).
+PIPELINE_EXAMPLES = int(os.environ.get("QA_FUZZ_EXAMPLES", "100"))
+
+
 @pytest.mark.slow
 @given(ANY_TEXT)
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=PIPELINE_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 def test_answer_and_search_return_values_or_say_why(real_pipeline, text: str) -> None:
     for call in (real_pipeline.answer, real_pipeline.search):

@@ -16,7 +16,7 @@ TEN = [
     ("Who directs the Carnegie Russia Eurasia Center?", "Alexander Gabuev", 10),
     ("How many points does Xi's peace blueprint have?", "12", 6),
     ("Which country hosted the Ukraine talks?", "Saudi Arabia", 6),
-    ("What did Putin decide to end?", "grain exports", 7),
+    ("What did Putin decide to end?", "a deal allowing grain exports", 7),
     (
         "Where is Raffaello Pantucci a senior fellow?",
         "Rajaratnam School of International Studies",
