@@ -101,25 +101,17 @@ def train(
     import torch
     from tqdm.auto import tqdm
 
-    from train.convert import cross_encoder_onnx, reader_from_cross_encoder
+    from train.convert import reader_from_cross_encoder
 
     torch.manual_seed(recipe.seed)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = tokenizer or load_tokenizer(cross_encoder_onnx().parent)
-    if examples is None:
-        examples, dev_sets = training_examples(recipe)
-        dev = random.Random(recipe.seed).sample(dev_sets["squad"], recipe.dev_size)
-    batches = make_batches(tokenizer, examples, recipe)
+    tokenizer, batches, dev = prepare(recipe, tokenizer, examples, dev)
     total = max_steps or math.ceil(len(batches) * recipe.epochs)
     model = base if base is not None else reader_from_cross_encoder()
     model.train()
     optimizer, schedule = make_optimizer(model, recipe, total)
     step = _resume(out / "checkpoint.pt", model, optimizer, schedule)
-    print(
-        f"{len(examples)} examples, {sum(map(len, batches))} windows, {total} steps; "
-        f"from step {step}",
-        flush=True,
-    )
+    print(f"{sum(map(len, batches))} windows, {total} steps; from step {step}", flush=True)
     started = time.time()
     with (
         (out / "log.jsonl").open("a", encoding="utf-8") as log,
@@ -136,7 +128,7 @@ def train(
                 "s": round(time.time() - started, 1),
             }
             if step % recipe.eval_every == 0 or step == total:
-                entry.update(evaluate(model, tokenizer, dev or [], recipe))
+                entry.update(evaluate(model, tokenizer, dev, recipe))
                 bar.write(json.dumps(entry))
             log.write(json.dumps(entry) + "\n")
             log.flush()
@@ -145,6 +137,18 @@ def train(
             if step % recipe.save_every == 0 or step == total:
                 save_checkpoint(out / "checkpoint.pt", model, optimizer, schedule, step, recipe)
     return save_final(out / "final", model, tokenizer, recipe)
+
+
+def prepare(recipe: Recipe, tokenizer, examples: list[Example] | None, dev):
+    """The tokenizer, the training batches and the dev questions (the recipe's, by default)."""
+    from train.convert import cross_encoder_onnx
+
+    tokenizer = tokenizer or load_tokenizer(cross_encoder_onnx().parent)
+    if examples is None:
+        examples, dev_sets = training_examples(recipe)
+        dev = random.Random(recipe.seed).sample(dev_sets["squad"], recipe.dev_size)
+    print(f"{len(examples)} examples", flush=True)
+    return tokenizer, make_batches(tokenizer, examples, recipe), dev or []
 
 
 def make_batches(tokenizer, examples: list[Example], recipe: Recipe) -> list[list[Feature]]:
