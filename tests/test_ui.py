@@ -370,3 +370,15 @@ def test_qa_serve_refuses_an_open_host_before_loading_models(monkeypatch, capsys
     monkeypatch.setattr(app, "build_app", lambda *a, **k: pytest.fail("models loaded"))
     assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
     assert "--auth user:password" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path", ["/etc/passwd", "seeds/000_36ba9c20c5f9ac76.txt", "../../../../etc/passwd"]
+)
+def test_the_server_reads_no_files_from_disk(server: str, path: str) -> None:
+    import httpx
+
+    reply = httpx.get(f"{server.rstrip('/')}/gradio_api/file={path}", timeout=10)
+    assert reply.status_code in (403, 404)
+    assert "root:" not in reply.text
