@@ -104,6 +104,16 @@ def tiny_trained(tiny_base: Path, seed_document: Document, tmp_path_factory) -> 
     return final
 
 
+def test_the_recipe_loads_the_base_tokenizer_by_default(seed_document) -> None:
+    """With no tokenizer given, training tokenizes with the cross-encoder's own."""
+    from train.run import Recipe, prepare
+
+    examples = ten_examples(seed_document)
+    tokenizer, batches, dev = prepare(Recipe(batch_size=4), None, examples, examples[:2])
+    assert tokenizer.token_to_id("[CLS]") == 101
+    assert sum(map(len, batches)) >= len(examples) and dev == examples[:2]
+
+
 @pytest.fixture(scope="module")
 def tiny_onnx(tiny_trained: Path, tiny_base: Path, tmp_path_factory) -> Path:
     from train.export import write_folder

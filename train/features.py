@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from qa.span_models import load_tokenizer  # noqa: F401  (re-exported for the recipe)
 from qa.windows import Window, answer_tokens, encode_windows
 from train.data import Example
 

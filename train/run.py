@@ -16,8 +16,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from qa.span_models import load_tokenizer
 from train.data import Example, splits
-from train.features import Feature, labelled, load_tokenizer, on_topic_negatives
+from train.features import Feature, labelled, on_topic_negatives
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def prepare(recipe: Recipe, tokenizer, examples: list[Example] | None, dev):
     """The tokenizer, the training batches and the dev questions (the recipe's, by default)."""
     from train.convert import cross_encoder_onnx
 
-    tokenizer = tokenizer or load_tokenizer(cross_encoder_onnx().parent)
+    tokenizer = tokenizer or load_tokenizer(cross_encoder_onnx().parent / "tokenizer.json")
     if examples is None:
         examples, dev_sets = training_examples(recipe)
         dev = random.Random(recipe.seed).sample(dev_sets["squad"], recipe.dev_size)
