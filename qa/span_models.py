@@ -106,23 +106,29 @@ class OnnxSpanModel:
 
 
 class TransformersSpanModel:
-    """Any transformers extractive QA model with a fast tokenizer, by hub name or path."""
+    """A transformers extractive QA model run in torch: one loaded by ``load`` (hub name or
+    path), or one in memory, such as the model being trained (train.evaluate)."""
 
-    def __init__(self, name: str, max_length: int = 384, overlap: int = 128) -> None:
-        go_offline()
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-        fast = AutoTokenizer.from_pretrained(name)
-        self.tokenizer = fast.backend_tokenizer
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
-        self.model = AutoModelForQuestionAnswering.from_pretrained(
-            name,
-            use_safetensors=True,  # never unpickle a .bin file
-        ).eval()
+    def __init__(self, model: Any, tokenizer: Any, max_length: int = 384, overlap: int = 128):
+        self.model = model
+        self.tokenizer = tokenizer  # a tokenizers.Tokenizer without padding or truncation
         self.max_length = max_length
         self.overlap = overlap
         self.calibration: dict[str, Any] = {}
+
+    @classmethod
+    def load(cls, name: str, max_length: int = 384, overlap: int = 128) -> TransformersSpanModel:
+        go_offline()
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(name).backend_tokenizer
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        model = AutoModelForQuestionAnswering.from_pretrained(
+            name,
+            use_safetensors=True,  # never unpickle a .bin file
+        ).eval()
+        return cls(model, tokenizer, max_length, overlap)
 
     def logits(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
         import torch
@@ -140,4 +146,4 @@ def load_span_model(name: str, threads: int = 0) -> SpanModel:
     location = resolve_model(name)
     if is_onnx_folder(location):
         return OnnxSpanModel(location, threads)
-    return TransformersSpanModel(location)
+    return TransformersSpanModel.load(location)

@@ -144,7 +144,7 @@ def test_reader_reads_whole_paragraphs_with_exact_offsets(tiny_onnx: Path, seed_
 
 def test_onnx_and_torch_models_agree(tiny_onnx: Path, tiny_trained: Path, seed_document):
     """int8 ONNX and the fp32 model it came from pick the same best span on a paragraph."""
-    torch_model = TransformersSpanModel(str(tiny_trained), max_length=64, overlap=16)
+    torch_model = TransformersSpanModel.load(str(tiny_trained), max_length=64, overlap=16)
     passages = passages_of(seed_document, [10])
     a = NeuralReader(OnnxSpanModel(tiny_onnx)).read(QUESTION, passages)
     b = NeuralReader(torch_model).read(QUESTION, passages)

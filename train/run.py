@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from qa.span_models import load_tokenizer
+from qa.span_models import batch_arrays, load_tokenizer
 from train.data import Example, splits
 from train.features import Feature, labelled, on_topic_negatives
 
@@ -53,18 +53,11 @@ def training_examples(recipe: Recipe) -> tuple[list[Example], dict[str, list[Exa
 
 
 def collate(features: list[Feature]):
+    """The features' windows as padded torch tensors (the same padding as at run time)."""
     import torch
 
-    width = max(len(f.window.input_ids) for f in features)
-    ids = torch.zeros((len(features), width), dtype=torch.long)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for row, f in enumerate(features):
-        n = len(f.window.input_ids)
-        ids[row, :n] = torch.tensor(f.window.input_ids)
-        types[row, :n] = torch.tensor(f.window.token_type_ids)
-        mask[row, :n] = 1
-    return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+    arrays = batch_arrays([f.window for f in features])
+    return {name: torch.from_numpy(array) for name, array in arrays.items()}
 
 
 def bucketed(features: list[Feature], size: int, seed: int) -> list[list[Feature]]:
