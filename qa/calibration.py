@@ -48,6 +48,7 @@ def load_models(path: Path = WEIGHTS_FILE) -> dict[str, LinearModel]:
     return {name: LinearModel.from_dict(data[name]) for name in ("span", "confidence")}
 
 
+@lru_cache(maxsize=4)
 def fitted_threshold(path: Path = WEIGHTS_FILE) -> float:
     """The abstention threshold eval.tune chose for these weights."""
     return float(json.loads(Path(path).read_text())["abstain_threshold"])

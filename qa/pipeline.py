@@ -79,11 +79,7 @@ class Pipeline:
 
     def reader(self, settings: Settings) -> Reader:
         """The named reader; the neural one is loaded on first use (per model and depth)."""
-        if settings.reader != "neural":
-            if settings.reader not in self.readers:
-                raise ValueError(
-                    f"reader must be neural, span or sentence; not {settings.reader!r}"
-                )
+        if settings.reader != "neural":  # the choice was checked by validate_settings
             return self.readers[settings.reader]
         key = f"neural:{settings.reader_model}:{settings.read_depth}"
         if key not in self.readers:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from operator import attrgetter
+from typing import Protocol, TypeVar
 
 from qa.calibration import LinearModel, confidence_features, fitted_threshold, load_models
 from qa.nlp import parse, sentence_spans
@@ -12,6 +13,8 @@ from qa.question import analyse
 from qa.rerank import Scorer
 from qa.spans import content_lemmas, sentence_candidates, span_features
 from qa.types import Passage
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +184,12 @@ def _sentence_candidate(sentence: Sentence) -> Candidate:
     )
 
 
-def dedupe(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Keep the best-scored candidate per normalised answer text."""
+def dedupe(candidates: Sequence[T], text: Callable[[T], str] = attrgetter("text")) -> list[T]:
+    """Keep the first (best-ranked) candidate per normalised answer text."""
     seen: set[str] = set()
     kept = []
     for cand in candidates:
-        key = " ".join(cand.text.lower().split())
+        key = " ".join(text(cand).lower().split())
         if key not in seen:
             seen.add(key)
             kept.append(cand)

@@ -26,8 +26,9 @@ from eval.datasets import shared_data_dir
 from eval.external import SQUAD_FILE, SquadArticle, load_squad, squad_document
 from eval.metrics import f1_score
 from qa.calibration import LinearModel
-from qa.neural_reader import NeuralReader, confidence_inputs
+from qa.neural_reader import NeuralReader, confidence_inputs, span_score
 from qa.pipeline import Pipeline
+from qa.reader import dedupe
 from qa.settings import Settings
 from qa.span_models import MANIFEST, OnnxSpanModel
 from train.data import SQUAD_DEV_ARTICLES
@@ -44,17 +45,9 @@ class Case:
 
 def ranked(case: Case, rerank_weight: float) -> list[tuple[float, str, dict[str, float]]]:
     """The case's candidates as the reader ranks them with this weight, one per text."""
-    rows = sorted(
-        ((f["span_logp"] + rerank_weight * f["rerank"], t, f) for t, f in case.candidates),
-        key=lambda r: -r[0],
-    )
-    seen, out = set(), []
-    for row in rows:
-        key = " ".join(row[1].lower().split())
-        if key not in seen:
-            seen.add(key)
-            out.append(row)
-    return out
+    weight = {"rerank_weight": rerank_weight}
+    rows = sorted(((span_score(f, weight), t, f) for t, f in case.candidates), key=lambda r: -r[0])
+    return dedupe(rows, text=lambda row: row[1])
 
 
 def collect(articles: list[SquadArticle], reader_dir: Path, limit: int | None) -> list[Case]:

@@ -16,31 +16,22 @@ from qa.span_models import MANIFEST, READER_FORMAT
 from qa.store import file_sha256
 
 
-class _Logits:
-    """Wraps a transformers QA model so the export has two plain outputs."""
-
-    def __new__(cls, model):
-        import torch
-
-        class Wrapped(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                out = self.model(
-                    input_ids=input_ids,
-                    attention_mask=attention_mask,
-                    token_type_ids=token_type_ids,
-                )
-                return out.start_logits, out.end_logits
-
-        return Wrapped().eval()
-
-
 def export_fp32(model_dir: Path, path: Path) -> None:
     import torch
     from transformers import BertForQuestionAnswering
+
+    class Logits(torch.nn.Module):
+        """The QA model with two plain outputs, as the ONNX graph has them."""
+
+        def __init__(self, model) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.start_logits, out.end_logits
 
     # Eager attention exports as plain MatMul/Softmax, which onnxruntime's optimizer fuses into
     # its Attention kernel (the SDPA export is not fused).
@@ -51,7 +42,7 @@ def export_fp32(model_dir: Path, path: Path) -> None:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "start_logits", "end_logits"]}
     torch.onnx.export(
-        _Logits(model),
+        Logits(model).eval(),
         (ids, torch.ones_like(ids), torch.zeros_like(ids)),
         str(path),
         input_names=names,
