@@ -21,13 +21,26 @@ def _check_question(args: argparse.Namespace, settings: Settings) -> None:
     validate_k(args.k)
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
+def _pipeline(args: argparse.Namespace, settings: Settings):
+    """The corpus pipeline, or one over the --file article sharing its models."""
     from qa.pipeline import get_pipeline
 
+    document = None
+    if getattr(args, "file", None):  # read before the models load: a bad file fails fast
+        from qa.extract import document_from_file
+
+        document = document_from_file(Path(args.file))
+    pipeline = get_pipeline(settings)
+    return pipeline if document is None else pipeline.with_documents([document])
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     _check_question(args, settings)
     history = args.history or None
-    result = get_pipeline(settings).answer(args.question, history, k=args.k, reader=args.reader)
+    result = _pipeline(args, settings).answer(
+        args.question, history, doc_ids=args.doc, k=args.k, reader=args.reader
+    )
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -38,11 +51,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from qa.pipeline import get_pipeline
-
     settings = settings_from_args(args)
     _check_question(args, settings)
-    for rank, p in enumerate(get_pipeline(settings).search(args.question, args.k), 1):
+    passages = _pipeline(args, settings).search(args.question, args.k, doc_ids=args.doc)
+    for rank, p in enumerate(passages, 1):
         dense = "-" if p.dense_score is None else f"{p.dense_score:.3f}"
         bm25 = "-" if p.bm25_score is None else f"{p.bm25_score:.2f}"
         rerank = "-" if p.rerank_score is None else f"{p.rerank_score:.2f}"
@@ -61,12 +73,18 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.path:
         settings = settings.replace(corpus_dir=Path(args.path))
     pipeline = Pipeline.from_settings(settings, progress=True, rebuild=args.rebuild)
-    m = pipeline.manifest
+    m, report = pipeline.manifest, pipeline.index_report
     print(
         f"index {settings.resolved_index_dir}: {len(m.files)} document(s), "
-        f"{m.chunk_count} chunks, {m.dimension}-d {m.embedding_model}, "
+        f"{m.chunk_count} chunks ({m.vector_kind}), {m.dimension}-d {m.embedding_model}, "
         f"corpus {m.corpus_sha256[:12]}"
     )
+    print(f"files: {report.summary()}")
+    for label, names in (("added", report.added), ("changed", report.changed)):
+        for name in names[:20]:
+            print(f"  {label}: {name}")
+    for name in report.removed[:20]:
+        print(f"  removed: {name}")
     return 0
 
 
@@ -94,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
     ask.add_argument("--k", type=int, default=Settings.k, help="passages to read")
     ask.add_argument("--history", action="append", help="an earlier question (repeatable)")
+    _add_article_options(ask)
     ask.add_argument(
         "--reader",
         choices=["neural", "span", "sentence"],
@@ -105,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     find = sub.add_parser("search", help="show the retrieved passages with scores and ¶")
     find.add_argument("question")
     find.add_argument("--k", type=int, default=Settings.k)
+    _add_article_options(find)
     find.set_defaults(func=cmd_search)
 
     index = sub.add_parser("index", help="build or rebuild the index of a folder")
@@ -113,6 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
     index.set_defaults(func=cmd_index)
     _add_eval_and_serve(sub)
     return parser
+
+
+def _add_article_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--doc",
+        action="append",
+        metavar="FILE",
+        help="only this article of the corpus (its file name; repeatable)",
+    )
+    command.add_argument(
+        "--file",
+        metavar="PATH",
+        help="ask about this article instead of the corpus (.txt, .md or a saved .html page)",
+    )
 
 
 def _add_eval_and_serve(sub) -> None:

@@ -1,9 +1,14 @@
-"""Building the search index from documents, or loading it when it is still current."""
+"""Building the search index, updating it incrementally, or loading it when still current.
+
+An update re-embeds only the files that were added or changed: the vectors of unchanged
+files are read back from the previous index (its per-file checksums say which are unchanged).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -11,19 +16,57 @@ import numpy as np
 from qa.chunking import chunk_documents, make_splitter
 from qa.documents import checksum
 from qa.embedding import Embedder
+from qa.lexical import BM25Index
 from qa.settings import Settings
 from qa.store import (
     FORMAT_VERSION,
     IndexLoadError,
     Manifest,
-    build_faiss,
+    StoredIndex,
     corpus_hash,
     load_index,
     save_index,
 )
 from qa.types import Chunk, Document
+from qa.vectors import VectorStore, build_store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What opening an index did, file by file."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    embedded: int = 0  # chunks embedded now
+    reused: int = 0  # chunks whose vectors came from the previous index
+    loaded: bool = False  # the index on disk was current and used as it is
+
+    def summary(self) -> str:
+        counts = ", ".join(
+            f"{len(names)} {label}"
+            for label, names in (
+                ("added", self.added),
+                ("changed", self.changed),
+                ("removed", self.removed),
+                ("kept", self.kept),
+            )
+        )
+        how = "up to date" if self.loaded else f"{self.embedded} chunks embedded"
+        return f"{counts} ({how}, {self.reused} reused)"
+
+
+def diff_files(old: Mapping[str, str], new: Mapping[str, str]) -> IndexReport:
+    """Which documents were added, changed, removed or kept, from their checksums."""
+    return IndexReport(
+        added=tuple(sorted(set(new) - set(old))),
+        changed=tuple(sorted(d for d in new if d in old and old[d] != new[d])),
+        removed=tuple(sorted(set(old) - set(new))),
+        kept=tuple(sorted(d for d in new if old.get(d) == new[d])),
+    )
 
 
 def expected_manifest(
@@ -38,6 +81,7 @@ def expected_manifest(
         corpus_sha256=corpus_hash(files),
         files=files,
         chunking={"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap},
+        vector_index=settings.vector_index,
     )
 
 
@@ -57,14 +101,60 @@ def embed_chunks(
     return np.concatenate(parts)
 
 
+def _rows_by_document(chunks: Sequence[Chunk]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for chunk in chunks:
+        rows.setdefault(chunk.doc_id, []).append(chunk.id)
+    return rows
+
+
 def build_index(
-    documents: Sequence[Document], settings: Settings, embedder: Embedder, progress: bool = False
-) -> tuple[object, list[Chunk], Manifest]:
-    """Chunk, embed and index ``documents`` in memory."""
-    chunks = chunk_documents(documents, make_splitter(settings.chunk_size, settings.chunk_overlap))
-    vectors = embed_chunks(chunks, embedder, settings.embed_batch_size, progress)
-    manifest = expected_manifest(documents, settings, embedder, chunk_count=len(chunks))
-    return build_faiss(vectors), chunks, manifest
+    documents: Sequence[Document],
+    settings: Settings,
+    embedder: Embedder,
+    progress: bool = False,
+    previous: StoredIndex | None = None,
+) -> tuple[StoredIndex, IndexReport]:
+    """Chunk, embed and index ``documents`` in memory, reusing ``previous``' vectors for the
+    documents whose text it already holds."""
+    manifest = expected_manifest(documents, settings, embedder)
+    report = diff_files(previous.manifest.files if previous else {}, manifest.files)
+    kept = set(report.kept)
+    old_rows = _rows_by_document(previous.chunks) if previous else {}
+    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+    chunks: list[Chunk] = []
+    reused: list[tuple[int, int]] = []  # (new row, old row)
+    fresh: list[int] = []  # new rows to embed
+    for doc in documents:
+        if doc.id in kept:
+            pieces = [previous.chunks[row] for row in old_rows.get(doc.id, [])]
+            reused += [(len(chunks) + i, c.id) for i, c in enumerate(pieces)]
+        else:
+            pieces = chunk_documents([doc], splitter)
+            fresh += range(len(chunks), len(chunks) + len(pieces))
+        chunks += [replace(c, id=len(chunks) + i) for i, c in enumerate(pieces)]
+    vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+    if reused:
+        new, old = np.array(reused).T
+        vectors[new] = previous.vectors.vectors(old)
+    if fresh:
+        vectors[fresh] = embed_chunks(
+            [chunks[i] for i in fresh], embedder, settings.embed_batch_size, progress
+        )
+    store = make_store(vectors, settings, manifest)
+    bm25 = BM25Index([c.text for c in chunks])
+    manifest = replace(manifest, chunk_count=len(chunks), vector_kind=store.kind)
+    report = replace(report, embedded=len(fresh), reused=len(reused))
+    return StoredIndex(store, chunks, bm25, manifest), report
+
+
+def make_store(vectors: np.ndarray, settings: Settings, manifest: Manifest) -> VectorStore:
+    """The vector store the settings ask for, holding ``vectors``."""
+    if settings.vector_store == "milvus":
+        from qa.milvus_store import new_milvus_store
+
+        return new_milvus_store(vectors, settings, manifest)
+    return build_store(vectors, settings.vector_index, settings.approximate_above)
 
 
 def check_chunks(chunks: Sequence[Chunk], documents: Sequence[Document]) -> None:
@@ -83,6 +173,23 @@ def check_chunks(chunks: Sequence[Chunk], documents: Sequence[Document]) -> None
             raise IndexLoadError(f"chunk {chunk.id} does not match its document")
 
 
+def read_previous(
+    folder: Path, expected: Manifest, documents: Sequence[Document]
+) -> StoredIndex | None:
+    """The index in ``folder`` if its vectors may be reused (same model and chunking, every
+    file intact, every chunk of a still-present document quoting it exactly), else None."""
+    try:
+        previous = load_index(folder, expected, reuse_only=True)
+        current = {d.id: checksum(d.text) for d in documents}
+        gone = {d for d, digest in previous.manifest.files.items() if current.get(d) != digest}
+        check_chunks([c for c in previous.chunks if c.doc_id not in gone], documents)
+        return previous
+    except IndexLoadError as err:
+        if Path(folder).is_dir() and any(Path(folder).iterdir()):  # damaged, not just absent
+            log.warning("%s; rebuilding the index", err)
+        return None
+
+
 def open_index(
     documents: Sequence[Document],
     settings: Settings,
@@ -90,21 +197,20 @@ def open_index(
     folder: Path,
     progress: bool = False,
     rebuild: bool = False,
-) -> tuple[object, list[Chunk], Manifest]:
-    """The index in ``folder`` if it matches the documents and settings, else a fresh one."""
-    if not rebuild:
-        try:
-            index, chunks, manifest = load_index(
-                folder, expected_manifest(documents, settings, embedder)
-            )
-            check_chunks(chunks, documents)
-            return index, chunks, manifest
-        except IndexLoadError as err:
-            log.warning("%s; rebuilding the index", err)
-    index, chunks, manifest = build_index(documents, settings, embedder, progress)
+) -> tuple[StoredIndex, IndexReport]:
+    """The index in ``folder`` if it is current; else an update of it (only added and changed
+    files embedded), saved atomically; ``rebuild`` embeds everything again."""
+    expected = expected_manifest(documents, settings, embedder)
+    previous = None if rebuild else read_previous(folder, expected, documents)
+    if previous is not None and not previous.manifest.matches(expected):
+        return previous, replace(diff_files(expected.files, expected.files), loaded=True)
+    built, report = build_index(documents, settings, embedder, progress, previous)
     try:
-        manifest = save_index(folder, index, chunks, manifest)
+        manifest = save_index(folder, built.vectors, built.chunks, built.bm25, built.manifest)
+        built = replace(built, manifest=manifest)
+        if previous is not None and hasattr(previous.vectors, "drop"):
+            previous.vectors.drop()  # a Milvus collection the new index no longer points at
     except OSError as err:
         # A read-only or full disk must not stop answering; the index lives in memory meanwhile.
         log.warning("could not save the index to %s (%s); using it in memory", folder, err)
-    return index, chunks, manifest
+    return built, report

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 from qa.compose import compose_answer
-from qa.documents import load_documents
+from qa.documents import checksum, load_documents
 from qa.embedding import SentenceTransformerEmbedder
 from qa.followup import resolve
-from qa.indexing import build_index, open_index
+from qa.indexing import IndexReport, build_index, open_index
 from qa.reader import Reader, SentenceReader, SpanReader
 from qa.rerank import load_cross_encoder
-from qa.retrieval import BM25Index, Retriever
+from qa.retrieval import Retriever
 from qa.settings import Settings
 from qa.span_models import SpanModel
+from qa.store import StoredIndex
 from qa.types import Answer, Document, Passage
-from qa.validation import validate_history, validate_k, validate_question, validate_settings
+from qa.validation import (
+    validate_doc_ids,
+    validate_history,
+    validate_k,
+    validate_question,
+    validate_settings,
+)
 
 # Settings that change the index or the models; the others may vary per call.
 _PIPELINE_FIELDS = (
@@ -29,6 +38,10 @@ _PIPELINE_FIELDS = (
     "chunk_size",
     "chunk_overlap",
     "onnx_threads",
+    "vector_index",
+    "approximate_above",
+    "vector_store",
+    "milvus_uri",
 )
 
 
@@ -50,20 +63,12 @@ class Pipeline:
         embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
         if persist:
             folder = settings.resolved_index_dir
-            index, chunks, self.manifest = open_index(
+            index, self.index_report = open_index(
                 documents, settings, embedder, folder, progress, rebuild
             )
         else:
-            index, chunks, self.manifest = build_index(documents, settings, embedder, progress)
+            index, self.index_report = build_index(documents, settings, embedder, progress)
         self.scorer = load_cross_encoder(settings.reranker_model, settings.onnx_threads)
-        self.retriever = Retriever(
-            documents=self.documents,
-            chunks=chunks,
-            faiss_index=index,
-            embedder=embedder,
-            bm25=BM25Index([c.text for c in chunks]),
-            reranker=self.scorer,
-        )
         self.readers: dict[str, Reader] = {
             "sentence": SentenceReader(self.scorer),
             "span": SpanReader(self.scorer),
@@ -71,6 +76,42 @@ class Pipeline:
         self._span_models: dict[str, SpanModel] = {}
         # The models' tokenizers are not safe to call from several threads at once.
         self._lock = threading.RLock()
+        self._attach(index, embedder)
+
+    def _attach(self, index: StoredIndex, embedder: SentenceTransformerEmbedder) -> None:
+        self.manifest = index.manifest
+        self.index = index
+        self.retriever = Retriever(
+            documents=self.documents,
+            chunks=index.chunks,
+            vectors=index.vectors,
+            embedder=embedder,
+            bm25=index.bm25,
+            reranker=self.scorer,
+        )
+
+    def index_documents(self, documents: Sequence[Document]) -> StoredIndex:
+        """An in-memory index of ``documents`` made with this pipeline's embedder."""
+        with self._lock:
+            index, _ = build_index(documents, self.settings, self.retriever.embedder)
+        return index
+
+    def with_documents(
+        self, documents: Sequence[Document], index: StoredIndex | None = None
+    ) -> Pipeline:
+        """A pipeline over other documents (a user's own article) that shares this one's
+        models and lock: nothing is loaded, only ``documents`` indexed (unless ``index``,
+        from ``index_documents``, is given)."""
+        derived = object.__new__(Pipeline)
+        derived.settings = self.settings
+        derived.documents = {doc.id: doc for doc in documents}
+        derived.index_report = IndexReport(added=tuple(derived.documents))
+        derived.scorer = self.scorer
+        derived.readers = self.readers
+        derived._span_models = self._span_models
+        derived._lock = self._lock
+        derived._attach(index or self.index_documents(documents), self.retriever.embedder)
+        return derived
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Pipeline:
@@ -106,31 +147,54 @@ class Pipeline:
             )
         return validate_settings(settings)
 
-    def search(self, question: str, k: int | None = None, **overrides: Any) -> list[Passage]:
-        """The k best passages for ``question`` (default ``settings.k``)."""
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        doc_ids: Collection[str] | None = None,
+        **overrides: Any,
+    ) -> list[Passage]:
+        """The k best passages for ``question`` (default ``settings.k``), from the articles
+        ``doc_ids`` only when given."""
         settings = self.per_call(overrides)
         question = validate_question(question, settings.max_question_chars)
         k = validate_k(settings.k if k is None else k)
+        doc_ids = validate_doc_ids(doc_ids)
         with self._lock:
-            return self.retriever.search(question, k, settings)
+            return self.retriever.search(question, k, settings, doc_ids)
 
     def answer(
-        self, question: str, history: Sequence[str] | None = None, **overrides: Any
+        self,
+        question: str,
+        history: Sequence[str] | None = None,
+        *,
+        doc_ids: Collection[str] | None = None,
+        **overrides: Any,
     ) -> Answer:
-        """Answer ``question``; ``history`` holds the earlier user questions, oldest first."""
+        """Answer ``question``; ``history`` holds the earlier user questions, oldest first;
+        ``doc_ids`` restricts the answer to those articles (ids as in ``documents``)."""
         settings = self.per_call(overrides)
         question = validate_question(question, settings.max_question_chars)
         turns = validate_history(history, settings.max_question_chars)
         validate_k(settings.k)
+        doc_ids = validate_doc_ids(doc_ids)
         with self._lock:
-            return self._answer(question, turns[-settings.max_history_turns :], settings)
+            result = self._answer(question, turns[-settings.max_history_turns :], settings, doc_ids)
+        return replace(result, multi_article=len(self.documents) > 1)
 
-    def _answer(self, question: str, history: list[str], settings: Settings) -> Answer:
+    def _answer(
+        self,
+        question: str,
+        history: list[str],
+        settings: Settings,
+        doc_ids: Collection[str] | None = None,
+    ) -> Answer:
         def answer_of(earlier: str) -> str:  # a pronoun's referent: an earlier turn's answer
-            return self._answer(earlier, [], settings).text
+            return self._answer(earlier, [], settings, doc_ids).text
 
         resolved = resolve(question, history, answer_of) if history else question
-        passages = self.retriever.search(resolved, settings.k, settings)
+        passages = self.retriever.search(resolved, settings.k, settings, doc_ids)
         reader = self.reader(settings)
         candidates = reader.read(resolved, passages)
         confidence = reader.confidence(candidates)
@@ -170,20 +234,61 @@ def _split_overrides(overrides: dict[str, Any]) -> Settings:
     return Settings().replace(**overrides)
 
 
-def answer(question: str, history: Sequence[str] | None = None, **overrides: Any) -> Answer:
+def answer(
+    question: str,
+    history: Sequence[str] | None = None,
+    *,
+    doc_ids: Collection[str] | None = None,
+    text: str | None = None,
+    **overrides: Any,
+) -> Answer:
     """Answer ``question`` about the corpus (the seed article by default).
 
-    ``history`` holds the earlier user questions, oldest first. Keyword overrides are
+    ``history`` holds the earlier user questions, oldest first. ``doc_ids`` restricts the
+    answer to some articles of the corpus; ``text`` answers about that article instead
+    (pasted text; see ``qa.extract`` for files and web pages). Keyword overrides are
     Settings fields, e.g. ``answer(q, k=3)`` or ``answer(q, corpus_dir="articles/")``.
     """
-    settings = _split_overrides(overrides)
-    return get_pipeline(settings).answer(question, history, **_per_call(overrides))
+    pipeline = _pipeline_for(overrides, text)
+    return pipeline.answer(question, history, doc_ids=doc_ids, **_per_call(overrides))
 
 
-def search(question: str, k: int | None = None, **overrides: Any) -> list[Passage]:
+def search(
+    question: str,
+    k: int | None = None,
+    *,
+    doc_ids: Collection[str] | None = None,
+    text: str | None = None,
+    **overrides: Any,
+) -> list[Passage]:
     """The k best passages for ``question``, each with its citation and stage scores."""
-    settings = _split_overrides(overrides)
-    return get_pipeline(settings).search(question, k, **_per_call(overrides))
+    pipeline = _pipeline_for(overrides, text)
+    return pipeline.search(question, k, doc_ids=doc_ids, **_per_call(overrides))
+
+
+_TEXT_PIPELINES = 8  # articles given as text kept indexed, most recent first
+_text_pipelines: OrderedDict[tuple, Pipeline] = OrderedDict()
+
+
+def _pipeline_for(overrides: dict[str, Any], text: str | None) -> Pipeline:
+    """The shared pipeline for these settings, or one over ``text`` sharing its models."""
+    base = get_pipeline(_split_overrides(overrides))
+    if text is None:
+        return base
+    from qa.extract import document_from_text
+
+    document = document_from_text(text)
+    key = (id(base), checksum(document.text))
+    with _lock:
+        if key in _text_pipelines:
+            _text_pipelines.move_to_end(key)
+            return _text_pipelines[key]
+    derived = base.with_documents([document])
+    with _lock:
+        _text_pipelines[key] = derived
+        while len(_text_pipelines) > _TEXT_PIPELINES:
+            _text_pipelines.popitem(last=False)
+    return derived
 
 
 def _per_call(overrides: dict[str, Any]) -> dict[str, Any]:

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
 from qa.embedding import Embedder
+from qa.lexical import STOPWORDS, BM25Index, tokenize
 from qa.rerank import Scorer
 from qa.settings import Settings
 from qa.types import Chunk, Document, Passage
+from qa.vectors import VectorStore
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-STOPWORDS = frozenset(
-    "a an and are as at be been but by did do does for from had has have he her him his how i"
-    " in into is it its me my not of on or our she so than that the their them then there these"
-    " they this those to us was we were what when where which while who whom whose why will with"
-    " would you your".split()
-)
-
+__all__ = ["STOPWORDS", "VARIANTS", "BM25Index", "Retriever", "reciprocal_rank_fusion", "tokenize"]
 
 VARIANTS = ("hybrid+rerank", "hybrid", "dense", "bm25")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stopwords, for BM25."""
-    return [t for t in _WORD.findall(text.lower()) if t not in STOPWORDS]
-
-
-def dense_search(index, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """Top-k (row, score) pairs from a FAISS index; FAISS pads with -1 when k > ntotal."""
-    if index.ntotal == 0 or k < 1:
-        return []
-    scores, ids = index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
 def reciprocal_rank_fusion(rankings: Iterable[Sequence[int]], k: int = 60) -> dict[int, float]:
@@ -48,43 +29,45 @@ def reciprocal_rank_fusion(rankings: Iterable[Sequence[int]], k: int = 60) -> di
     return fused
 
 
-class BM25Index:
-    """bm25s over the chunks, rebuilt in memory at load (seconds even for thousands of articles)."""
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
-        self._size = len(texts)
-        self._model = bm25s.BM25()
-        # bm25s rejects an empty corpus; a chunkless index simply has no lexical matches.
-        if self._size:
-            self._model.index([tokenize(t) or ["_"] for t in texts], show_progress=False)
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        tokens = tokenize(query)
-        if not tokens or not self._size:
-            return []
-        scores = self._model.get_scores(tokens)
-        top = np.argsort(-scores, kind="stable")[: min(k, self._size)]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
-
-
 @dataclass(frozen=True)
 class Retriever:
     """Cited passage search over one corpus; the search parameters come with each call."""
 
     documents: dict[str, Document]
     chunks: list[Chunk]
-    faiss_index: object
+    vectors: VectorStore
     embedder: Embedder
     bm25: BM25Index
     reranker: Scorer | None
 
-    def search(self, question: str, k: int, settings: Settings) -> list[Passage]:
+    @cached_property
+    def _doc_rows(self) -> dict[str, np.ndarray]:
+        rows: dict[str, list[int]] = {}
+        for chunk in self.chunks:
+            rows.setdefault(chunk.doc_id, []).append(chunk.id)
+        return {doc_id: np.array(r, dtype=np.int64) for doc_id, r in rows.items()}
+
+    def rows_of(self, doc_ids: Collection[str] | None) -> np.ndarray | None:
+        """The chunk rows of these documents (None: every row); ValueError for unknown ids."""
+        if doc_ids is None:
+            return None
+        unknown = sorted(set(doc_ids) - set(self.documents))
+        if unknown:
+            raise ValueError(f"no such article(s): {', '.join(map(repr, unknown[:5]))}")
+        parts = [self._doc_rows.get(d, np.zeros(0, np.int64)) for d in sorted(set(doc_ids))]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+
+    def search(
+        self,
+        question: str,
+        k: int,
+        settings: Settings,
+        doc_ids: Collection[str] | None = None,
+    ) -> list[Passage]:
         """The k best passages for ``question``, best first, with each stage's score.
 
         ``settings.retrieval`` is one of VARIANTS; the non-default ones exist for ablations.
+        ``doc_ids`` limits the search to those articles: both rankers filter before ranking.
         """
         variant = settings.retrieval
         if variant not in VARIANTS:
@@ -95,6 +78,7 @@ class Retriever:
             settings.rrf_k,
             dense=variant != "bm25",
             lexical=variant != "dense",
+            rows=self.rows_of(doc_ids),
         )
         if variant == "hybrid+rerank" and self.reranker is not None:
             pool = self.rerank(question, pool[: max(k, settings.rerank_depth)])
@@ -108,11 +92,15 @@ class Retriever:
         *,
         dense: bool = True,
         lexical: bool = True,
+        rows: np.ndarray | None = None,
     ) -> list[Passage]:
-        """Dense and BM25 rankings of ``candidates`` each, fused by RRF."""
-        query = self.embedder.embed([question], is_query=True)[0] if dense else None
-        dense_hits = dict(dense_search(self.faiss_index, query, candidates)) if dense else {}
-        bm25_hits = dict(self.bm25.search(question, candidates)) if lexical else {}
+        """Dense and BM25 rankings of ``candidates`` each (among ``rows``), fused by RRF."""
+        dense_hits, bm25_hits = {}, {}
+        if dense:
+            query = self.embedder.embed([question], is_query=True)[0]
+            dense_hits = dict(self.vectors.search(query, candidates, rows))
+        if lexical:
+            bm25_hits = dict(self.bm25.search(question, candidates, rows))
         fused = reciprocal_rank_fusion([list(dense_hits), list(bm25_hits)], rrf_k)
         order = sorted(fused, key=lambda i: (-fused[i], i))
         return [self._passage(i, dense_hits.get(i), bm25_hits.get(i), fused[i]) for i in order]
@@ -125,7 +113,8 @@ class Retriever:
 
     def _passage(self, row: int, dense: float | None, bm25: float | None, fused: float) -> Passage:
         chunk = self.chunks[row]
-        paragraph = self.documents[chunk.doc_id].paragraph(chunk.paragraph)
+        document = self.documents[chunk.doc_id]
+        paragraph = document.paragraph(chunk.paragraph)
         return Passage(
             chunk=chunk,
             paragraph_text=paragraph.text,
@@ -133,4 +122,5 @@ class Retriever:
             dense_score=dense,
             bm25_score=bm25,
             fused_score=fused,
+            title=document.title,
         )

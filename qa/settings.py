@@ -46,6 +46,14 @@ class Settings:
     rerank_depth: int = 5
     rrf_k: int = 60  # the constant from Cormack et al. (2009); damps the top ranks' dominance
     embed_batch_size: int = 32
+    # Vector index: "flat" (exact), "hnsw" (approximate) or "auto": flat up to
+    # approximate_above chunks, where exact search stays fast (eval.bench_scale), HNSW beyond.
+    vector_index: str = "auto"
+    approximate_above: int = 50_000
+    # Where the vectors live: "faiss" (files in the index folder) or "milvus" (pip install
+    # article-qa[milvus]): milvus_uri is a Milvus Lite file (*.db) or a server's http:// URI.
+    vector_store: str = "faiss"
+    milvus_uri: str = ""
     # Threads per onnxruntime session; 0 = onnxruntime's choice (every core). A pool of N
     # pipelines serving N requests at once runs best with one thread each (see README).
     onnx_threads: int = 0

@@ -1,7 +1,8 @@
-"""The persisted index: one folder with the FAISS file, chunks.jsonl and manifest.json.
+"""The persisted index: one folder with the vectors (faiss.index, or milvus.json pointing at
+a Milvus collection), chunks.jsonl, the BM25 index (bm25/) and manifest.json.
 
 Written to a temporary sibling folder and swapped in by rename, so a crash mid-build leaves
-the previous index in place. Nothing is pickled: FAISS's own format, JSON and JSONL.
+the previous index in place. Nothing is pickled: FAISS's own format, .npy, JSON and JSONL.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
+from qa.lexical import BM25Index
 from qa.types import Chunk
+from qa.vectors import FaissStore, VectorStore
 
-# 2: paragraph ends trimmed, document ids relative to the corpus; 3: file checksums
-FORMAT_VERSION = 3
-FAISS_FILE = "faiss.index"
+# 2: paragraph ends trimmed, document ids relative to the corpus; 3: file checksums;
+# 4: BM25 saved, vector index kind (flat, hnsw, milvus), checksums of every file
+FORMAT_VERSION = 4
+FAISS_FILE = FaissStore.FILE
+MILVUS_FILE = "milvus.json"
 CHUNKS_FILE = "chunks.jsonl"
+BM25_DIR = "bm25"
 MANIFEST_FILE = "manifest.json"
 
 
@@ -41,13 +44,19 @@ class Manifest:
     files: dict[str, str]  # document id -> sha256 of its text
     chunking: dict[str, int]
     created_at: str = ""
-    # sha256 of the FAISS and chunk files as written, checked before either is read: a damaged
-    # vector file is refused even where FAISS would read it (random bytes, zeroed vectors).
+    # sha256 of every file as written (path relative to the folder), checked before any is
+    # read: a damaged vector file is refused even where FAISS would read it (random bytes).
     checksums: dict[str, str] = field(default_factory=dict)
+    vector_index: str = "auto"  # the setting asked for: auto, flat or hnsw
+    vector_kind: str = "flat"  # what was built: flat, hnsw or milvus
+
+    # The fields an index must share with the settings to be reused as it is; the corpus
+    # aside, the others must match for its vectors to be reused by an incremental update.
+    REUSE_KEYS = ("format_version", "embedding_model", "dimension", "chunking")
 
     def matches(self, other: Manifest) -> list[str]:
         """Names of the fields that differ, ignoring the creation time and chunk count."""
-        keys = ("format_version", "embedding_model", "dimension", "corpus_sha256", "chunking")
+        keys = (*self.REUSE_KEYS, "corpus_sha256", "vector_index")
         return [k for k in keys if getattr(self, k) != getattr(other, k)]
 
     @property
@@ -63,31 +72,34 @@ def corpus_hash(files: dict[str, str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def save_index(folder: Path, index: Any, chunks: Sequence[Chunk], manifest: Manifest) -> Manifest:
-    """Write the three files to a temporary folder, then swap it in for ``folder``.
+def save_index(
+    folder: Path,
+    vectors: VectorStore,
+    chunks: Sequence[Chunk],
+    bm25: BM25Index,
+    manifest: Manifest,
+) -> Manifest:
+    """Write the index to a temporary folder, then swap it in for ``folder``.
 
-    Returns the manifest as written (with its creation time). Any failure is an OSError and
-    leaves the previous index in place and no temporary folder behind.
+    Returns the manifest as written (with its creation time and checksums). Any failure is
+    an OSError and leaves the previous index in place and no temporary folder behind.
     """
-    import faiss
-
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        try:
-            faiss.write_index(index, str(tmp / FAISS_FILE))
-        except RuntimeError as err:  # FAISS reports a full disk or an I/O error this way
-            raise OSError(f"could not write {tmp / FAISS_FILE}: {err}") from err
+        names = [*vectors.save(tmp), CHUNKS_FILE]
         with open(tmp / CHUNKS_FILE, "w", encoding="utf-8") as out:
             for chunk in chunks:
                 out.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        names += [f"{BM25_DIR}/{name}" for name in bm25.save(tmp / BM25_DIR)]
         stamped = replace(
             manifest,
             created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            checksums={name: file_sha256(tmp / name) for name in (FAISS_FILE, CHUNKS_FILE)},
+            checksums={name: file_sha256(tmp / name) for name in sorted(names)},
+            vector_kind=vectors.kind,
         )
         data = json.dumps(asdict(stamped), indent=2, sort_keys=True)
         (tmp / MANIFEST_FILE).write_text(data, encoding="utf-8")
@@ -97,7 +109,7 @@ def save_index(folder: Path, index: Any, chunks: Sequence[Chunk], manifest: Mani
     return stamped
 
 
-INDEX_FILES = frozenset({FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE})
+INDEX_FILES = frozenset({FAISS_FILE, MILVUS_FILE, CHUNKS_FILE, BM25_DIR, MANIFEST_FILE})
 
 
 def is_replaceable(folder: Path) -> bool:
@@ -143,29 +155,58 @@ def read_manifest(folder: Path) -> Manifest:
         raise IndexLoadError(f"unreadable manifest in {folder}: {err}") from err
 
 
-def load_index(folder: Path, expected: Manifest) -> tuple[Any, list[Chunk], Manifest]:
-    """The FAISS index and chunks in ``folder``; IndexLoadError unless they match ``expected``."""
-    import faiss
+@dataclass(frozen=True)
+class StoredIndex:
+    """An index as read from its folder, every file verified."""
 
+    vectors: VectorStore
+    chunks: list[Chunk]
+    bm25: BM25Index
+    manifest: Manifest
+
+
+def read_current_manifest(folder: Path) -> Manifest:
+    """The manifest of the index in ``folder``, of this format; IndexLoadError otherwise."""
     recover_backup(folder)
     manifest = read_manifest(folder)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexLoadError(f"index format {manifest.format_version}, expected {FORMAT_VERSION}")
-    stale = manifest.matches(expected)
+    return manifest
+
+
+def load_index(folder: Path, expected: Manifest, reuse_only: bool = False) -> StoredIndex:
+    """The index in ``folder``; IndexLoadError unless it matches ``expected``.
+
+    With ``reuse_only`` the corpus and vector index kind may differ (an incremental update
+    reuses the vectors of unchanged files); the model and chunking must still match.
+    """
+    manifest = read_current_manifest(folder)
+    keys = Manifest.REUSE_KEYS if reuse_only else None
+    stale = [k for k in manifest.matches(expected) if keys is None or k in keys]
     if stale:
         raise IndexLoadError(f"index is out of date ({', '.join(stale)} changed)")
     verify_checksums(Path(folder), manifest)
     try:
-        index = faiss.read_index(str(Path(folder) / FAISS_FILE))
+        vectors = load_vectors(Path(folder), manifest)
         chunks = read_chunks(Path(folder) / CHUNKS_FILE)
+        bm25 = BM25Index.load(Path(folder) / BM25_DIR)
     except (OSError, RuntimeError, ValueError, TypeError, KeyError) as err:
         raise IndexLoadError(f"corrupt index in {folder}: {err}") from err
-    if not (index.ntotal == len(chunks) == manifest.chunk_count and index.d == manifest.dimension):
+    counts = {len(vectors), len(chunks), len(bm25)}
+    if counts != {manifest.chunk_count} or vectors.dimension != manifest.dimension:
         raise IndexLoadError(
-            f"corrupt index in {folder}: {index.ntotal} vectors, {len(chunks)} chunks, "
-            f"manifest says {manifest.chunk_count}"
+            f"corrupt index in {folder}: {len(vectors)} vectors, {len(chunks)} chunks, "
+            f"{len(bm25)} BM25 rows, manifest says {manifest.chunk_count}"
         )
-    return index, chunks, manifest
+    return StoredIndex(vectors, chunks, bm25, manifest)
+
+
+def load_vectors(folder: Path, manifest: Manifest) -> VectorStore:
+    if manifest.vector_kind == "milvus":
+        from qa.milvus_store import MilvusStore
+
+        return MilvusStore.load(folder, token=os.environ.get("MILVUS_TOKEN", ""))
+    return FaissStore.load(folder)
 
 
 def file_sha256(path: Path) -> str:
@@ -177,9 +218,14 @@ def file_sha256(path: Path) -> str:
 
 
 def verify_checksums(folder: Path, manifest: Manifest) -> None:
-    """IndexLoadError unless the FAISS and chunk files are byte for byte as written."""
-    for name in (FAISS_FILE, CHUNKS_FILE):
-        expected = manifest.checksums.get(name)
+    """IndexLoadError unless every file is byte for byte as written."""
+    required = {CHUNKS_FILE, FAISS_FILE if manifest.vector_kind != "milvus" else MILVUS_FILE}
+    missing = required - set(manifest.checksums)
+    if missing:
+        raise IndexLoadError(f"corrupt index in {folder}: no checksum for {sorted(missing)}")
+    for name, expected in manifest.checksums.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:  # only files of the folder
+            raise IndexLoadError(f"corrupt index in {folder}: bad file name {name!r}")
         try:
             actual = file_sha256(folder / name)
         except OSError as err:
@@ -197,13 +243,3 @@ def read_chunks(path: Path) -> list[Chunk]:
                 raise ValueError(f"chunk on line {row + 1} has id {chunk.id}")
             chunks.append(chunk)
     return chunks
-
-
-def build_faiss(vectors: np.ndarray) -> Any:
-    """Exact inner-product search over normalised vectors (cosine similarity)."""
-    import faiss
-
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ABSTAIN_MESSAGE = "The article doesn't say."
+TITLE_CHARS = 60  # a headline longer than this is cut in a citation label
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class Passage:
     bm25_score: float | None = None
     fused_score: float = 0.0
     rerank_score: float | None = None
+    title: str = ""  # the article's title
 
     @property
     def score(self) -> float:
@@ -71,6 +73,7 @@ class Passage:
             start=start,
             end=end,
             score=self.score,
+            title=self.title,
         )
 
 
@@ -84,13 +87,23 @@ class Citation:
     start: int | None = None
     end: int | None = None
     score: float = 0.0
+    title: str = ""  # the article's title (its first paragraph)
 
     @property
     def quote(self) -> str:
         return "" if self.start is None or self.end is None else self.text[self.start : self.end]
 
+    def label(self, with_title: bool = False) -> str:
+        """``[¶4]``, or ``[Article title ¶4]`` where several articles could be meant."""
+        if not with_title:
+            return f"[¶{self.paragraph}]"
+        title = self.title or self.doc_id
+        if len(title) > TITLE_CHARS:
+            title = title[: TITLE_CHARS - 1].rstrip() + "…"
+        return f"[{title} ¶{self.paragraph}]"
+
     def __str__(self) -> str:
-        return f"[¶{self.paragraph}]"
+        return self.label()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +129,13 @@ class Answer:
     alternatives: tuple[Alternative, ...] = ()
     conflict: bool = False  # the two best candidates disagree and both score high
     passages: tuple[Citation, ...] = field(default=(), repr=False)  # nearest passages, for context
+    # The corpus holds several articles, so a citation names its article as well as its ¶.
+    multi_article: bool = False
 
     def __str__(self) -> str:
         if self.abstained:
             return ABSTAIN_MESSAGE
-        refs = "".join(str(c) for c in self.citations[:1])
+        refs = "".join(c.label(self.multi_article) for c in self.citations[:1])
         return f"{self.text} {refs}".strip()
 
     def to_dict(self) -> dict[str, Any]:

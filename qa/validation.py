@@ -67,11 +67,14 @@ _WHOLE = {
     "max_alternatives": (0, 20),
     "max_question_chars": (1, None),
     "max_history_turns": (0, 50),
+    "approximate_above": (0, None),
 }
 _SHARE = ("abstain_threshold", "conflict_ratio")  # numbers from 0 to 1
 _CHOICES = {
     "retrieval": ("hybrid+rerank", "hybrid", "dense", "bm25"),
     "reader": ("neural", "span", "sentence"),
+    "vector_index": ("auto", "flat", "hnsw"),
+    "vector_store": ("faiss", "milvus"),
 }
 _NAMES = ("embedding_model", "reranker_model", "reader_model")
 
@@ -104,6 +107,8 @@ def validate_settings(settings: Any) -> Any:
         value = getattr(settings, name)
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"setting {name} must be a model name or path, not {value!r}")
+    if settings.vector_store == "milvus" and not str(settings.milvus_uri).strip():
+        raise ValueError("setting milvus_uri is needed with vector_store='milvus'")
     if settings.chunk_overlap >= settings.chunk_size:
         raise ValueError("setting chunk_overlap must be smaller than chunk_size")
     for name in ("corpus_dir", "index_dir"):
@@ -111,3 +116,18 @@ def validate_settings(settings: Any) -> Any:
         if not isinstance(value, str | PathLike) and not (value is None and name == "index_dir"):
             raise ValueError(f"setting {name} must be a folder path, not {value!r}")
     return settings
+
+
+def validate_doc_ids(doc_ids: Any) -> list[str] | None:
+    """Article ids as a list (None: every article); ValueError for a bare string or empties.
+
+    A bare string would be read as its characters, so it is refused with a hint.
+    """
+    if doc_ids is None:
+        return None
+    if isinstance(doc_ids, str | bytes):
+        raise ValueError("doc_ids must be a list of article ids, e.g. ['article.txt']")
+    ids = list(doc_ids)
+    if not ids or not all(isinstance(d, str) and d for d in ids):
+        raise ValueError("doc_ids must name at least one article, each a non-empty string")
+    return ids

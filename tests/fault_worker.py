@@ -34,9 +34,9 @@ class SlowEmbedder(FakeEmbedder):
 def probe(corpus: str, index: str) -> None:
     documents = load_documents(Path(corpus))
     try:
-        _, chunks, _ = load_index(
+        chunks = load_index(
             Path(index), expected_manifest(documents, SETTINGS, FakeEmbedder())
-        )
+        ).chunks
         check_chunks(chunks, documents)
         print(json.dumps({"valid": True}))
     except IndexLoadError as err:
@@ -53,9 +53,8 @@ def main(mode: str, corpus: str, index: str) -> None:
     logging.getLogger("qa").addHandler(handler)
     embedder = SlowEmbedder() if mode == "build" else FakeEmbedder()
     documents = load_documents(Path(corpus))
-    _, chunks, manifest = open_index(
-        documents, SETTINGS, embedder, Path(index), rebuild=mode == "build"
-    )
+    stored, _ = open_index(documents, SETTINGS, embedder, Path(index), rebuild=mode == "build")
+    chunks, manifest = stored.chunks, stored.manifest
     print(
         json.dumps(
             {

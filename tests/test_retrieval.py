@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import faiss
 import numpy as np
 import pytest
 
@@ -15,46 +14,42 @@ from qa.retrieval import (
     VARIANTS,
     BM25Index,
     Retriever,
-    dense_search,
     reciprocal_rank_fusion,
     tokenize,
 )
 from qa.settings import Settings
-from qa.store import build_faiss
 from qa.types import Document
+from qa.vectors import FaissStore, build_store
 
-# --- dense_search -------------------------------------------------------------------
+# --- FaissStore.search (the dense ranker) --------------------------------------------
 
 
 @pytest.fixture
 def three_vectors():
     vectors = np.eye(4, dtype=np.float32)[:3]  # three orthogonal unit vectors
-    index = faiss.IndexFlatIP(4)
-    index.add(vectors)
-    return index, vectors
+    return build_store(vectors), vectors
 
 
 def test_dense_search_drops_faiss_padding(three_vectors) -> None:
-    index, _ = three_vectors
+    store, _ = three_vectors
     query = np.array([0.1, 0.9, 0.3, 0.0], dtype=np.float32)
-    _, raw_ids = index.search(query.reshape(1, -1), 10)
-    assert (raw_ids == -1).sum() == 7  # FAISS pads; dense_search must not pass that on
-    hits = dense_search(index, query, 10)
+    _, raw_ids = store.index.search(query.reshape(1, -1), 10)
+    assert (raw_ids == -1).sum() == 7  # FAISS pads; the store must not pass that on
+    hits = store.search(query, 10)
     assert [row for row, _ in hits] == [1, 2, 0]
     assert [score for _, score in hits] == pytest.approx([0.9, 0.3, 0.1])
-    assert all(row >= 0 for row, _ in hits)
 
 
 def test_dense_search_k_smaller_than_index(three_vectors) -> None:
-    index, _ = three_vectors
-    hits = dense_search(index, np.array([0.0, 0.0, 1.0, 0.0]), 1)
+    store, _ = three_vectors
+    hits = store.search(np.array([0.0, 0.0, 1.0, 0.0]), 1)
     assert hits == [(2, pytest.approx(1.0))]
 
 
 def test_dense_search_edge_cases(three_vectors) -> None:
-    index, _ = three_vectors
-    assert dense_search(index, np.ones(4), 0) == []
-    assert dense_search(faiss.IndexFlatIP(4), np.ones(4), 5) == []
+    store, _ = three_vectors
+    assert store.search(np.ones(4), 0) == []
+    assert FaissStore(4).search(np.ones(4), 5) == []
 
 
 # --- reciprocal_rank_fusion ---------------------------------------------------------
@@ -168,7 +163,7 @@ def retriever(seed_document: Document, fake_embedder) -> Retriever:
     return Retriever(
         documents={seed_document.id: seed_document},
         chunks=chunks,
-        faiss_index=build_faiss(fake_embedder.embed([c.text for c in chunks])),
+        vectors=build_store(fake_embedder.embed([c.text for c in chunks])),
         embedder=fake_embedder,
         bm25=BM25Index([c.text for c in chunks]),
         reranker=OverlapScorer(),
@@ -197,7 +192,7 @@ def test_retriever_scores_per_stage(retriever: Retriever) -> None:
     passages = retriever.hybrid(QUESTION, SETTINGS.candidates, SETTINGS.rrf_k)
     rows = [p.chunk.id for p in passages]
     assert len(rows) == len(set(rows)) <= 2 * SETTINGS.candidates
-    dense = dict(dense_search(retriever.faiss_index, retriever.embedder.embed([QUESTION])[0], 10))
+    dense = dict(retriever.vectors.search(retriever.embedder.embed([QUESTION])[0], 10))
     bm25 = dict(retriever.bm25.search(QUESTION, 10))
     fused = reciprocal_rank_fusion([list(dense), list(bm25)], SETTINGS.rrf_k)
     assert {p.chunk.id for p in passages} == set(dense) | set(bm25)
@@ -237,7 +232,7 @@ def test_retriever_k_larger_than_corpus(fake_embedder) -> None:
     retriever = Retriever(
         documents={document.id: document},
         chunks=chunks,
-        faiss_index=build_faiss(fake_embedder.embed([c.text for c in chunks])),
+        vectors=build_store(fake_embedder.embed([c.text for c in chunks])),
         embedder=fake_embedder,
         bm25=BM25Index([c.text for c in chunks]),
         reranker=OverlapScorer(),

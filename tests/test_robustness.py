@@ -22,8 +22,8 @@ def test_index_never_replaces_a_folder_of_other_files(corpus_dir: Path, fake_emb
     documents = load_documents(corpus_dir)
     before = sorted(p.name for p in corpus_dir.iterdir())
     with caplog.at_level(logging.WARNING, logger="qa.indexing"):
-        index, chunks, _ = open_index(documents, SETTINGS, fake_embedder, corpus_dir)
-    assert index.ntotal == len(chunks) > 0  # still answers, from memory
+        stored, _ = open_index(documents, SETTINGS, fake_embedder, corpus_dir)
+    assert len(stored.vectors) == len(stored.chunks) > 0  # still answers, from memory
     assert sorted(p.name for p in corpus_dir.iterdir()) == before
     assert any("not an index" in r.getMessage() for r in caplog.records)
     assert not list(corpus_dir.parent.glob(".corpus*")), "no temporary or backup folder left"
@@ -49,7 +49,7 @@ def test_tampered_chunks_with_matching_counts_are_rebuilt(
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="qa.indexing"):
-        _, chunks, _ = open_index(documents, SETTINGS, fake_embedder, folder)
+        chunks = open_index(documents, SETTINGS, fake_embedder, folder)[0].chunks
     assert any("does not match" in r.getMessage() for r in caplog.records)
     doc = documents[0]
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
@@ -59,16 +59,17 @@ def test_tampered_chunks_with_matching_counts_are_rebuilt(
 def test_save_refuses_then_cleans_up(tmp_path: Path, fake_embedder, seed_document):
     from qa.chunking import chunk_documents, make_splitter
     from qa.indexing import expected_manifest
-    from qa.store import build_faiss
+    from qa.lexical import BM25Index
+    from qa.vectors import build_store
 
     chunks = chunk_documents([seed_document], make_splitter(300, 50))
     manifest = expected_manifest([seed_document], SETTINGS, fake_embedder, len(chunks))
     target = tmp_path / "notes"
     target.mkdir()
     (target / "mine.txt").write_text("keep me")
-    index = build_faiss(fake_embedder.embed([c.text for c in chunks]))
+    index = build_store(fake_embedder.embed([c.text for c in chunks]))
     with pytest.raises(OSError, match="not an index"):
-        save_index(target, index, chunks, manifest)
+        save_index(target, index, chunks, BM25Index([c.text for c in chunks]), manifest)
     assert (target / "mine.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]
 

@@ -16,15 +16,16 @@ import pytest
 import qa.store
 from qa.chunking import chunk_documents, make_splitter
 from qa.documents import checksum
+from qa.lexical import BM25Index
 from qa.settings import Settings
 from qa.store import (
+    BM25_DIR,
     CHUNKS_FILE,
     FAISS_FILE,
     FORMAT_VERSION,
     MANIFEST_FILE,
     IndexLoadError,
     Manifest,
-    build_faiss,
     corpus_hash,
     load_index,
     read_chunks,
@@ -32,6 +33,21 @@ from qa.store import (
     save_index,
 )
 from qa.types import Chunk, Document
+from qa.vectors import build_store
+
+INDEX_FILES = sorted([FAISS_FILE, CHUNKS_FILE, BM25_DIR, MANIFEST_FILE])
+
+
+def save(folder: Path, store, chunks, manifest: Manifest) -> Manifest:
+    """save_index with the BM25 index of ``chunks``."""
+    bm25 = BM25Index([getattr(c, "text", "") for c in chunks])
+    return save_index(folder, store, chunks, bm25, manifest)
+
+
+def load(folder: Path, manifest: Manifest):
+    """(vectors, chunks, manifest) of load_index."""
+    stored = load_index(folder, manifest)
+    return stored.vectors, stored.chunks, stored.manifest
 
 
 def make_manifest(documents: list[Document], embedder, chunk_count: int) -> Manifest:
@@ -48,7 +64,7 @@ def built(seed_document: Document, fake_embedder):
     chunks = chunk_documents([seed_document], make_splitter(300, 50))
     vectors = fake_embedder.embed([c.text for c in chunks])
     manifest = make_manifest([seed_document], fake_embedder, len(chunks))
-    return build_faiss(vectors), chunks, vectors, manifest
+    return build_store(vectors), chunks, vectors, manifest
 
 
 @pytest.fixture
@@ -56,12 +72,12 @@ def saved(tmp_path: Path, built):
     """A saved index folder, plus what was saved."""
     index, chunks, vectors, manifest = built
     folder = tmp_path / "index" / "seeds"
-    save_index(folder, index, chunks, manifest)
+    save(folder, index, chunks, manifest)
     return folder, chunks, vectors, manifest
 
 
-def stored_vectors(index) -> np.ndarray:
-    return index.reconstruct_n(0, index.ntotal)
+def stored_vectors(store) -> np.ndarray:
+    return store.vectors(np.arange(len(store)))
 
 
 # --- round trip ---------------------------------------------------------------------
@@ -69,15 +85,16 @@ def stored_vectors(index) -> np.ndarray:
 
 def test_round_trip(saved) -> None:
     folder, chunks, vectors, manifest = saved
-    index, loaded_chunks, loaded_manifest = load_index(folder, manifest)
+    index, loaded_chunks, loaded_manifest = load(folder, manifest)
     assert loaded_chunks == chunks
-    assert index.ntotal == len(chunks) and index.d == vectors.shape[1]
+    assert len(index) == len(chunks) and index.dimension == vectors.shape[1]
     np.testing.assert_array_equal(stored_vectors(index), vectors)
     assert replace(loaded_manifest, created_at="", checksums={}) == manifest
-    assert set(loaded_manifest.checksums) == {"faiss.index", "chunks.jsonl"}
+    names = {"faiss.index", "chunks.jsonl", "bm25/vocab.index.json", "bm25/size.json"}
+    assert names <= set(loaded_manifest.checksums)
+    assert loaded_manifest.vector_kind == "flat"
     # Search gives the same neighbours as the vectors it was built from.
-    _, ids = index.search(vectors[3:4], 1)
-    assert ids[0][0] == 3
+    assert index.search(vectors[3], 1)[0][0] == 3
 
 
 def test_manifest_fields(saved, seed_document: Document) -> None:
@@ -97,20 +114,24 @@ def test_manifest_fields(saved, seed_document: Document) -> None:
 
 def test_save_returns_the_manifest_it_wrote(tmp_path: Path, built) -> None:
     index, chunks, _, manifest = built
-    written = save_index(tmp_path / "idx", index, chunks, manifest)
-    _, _, loaded = load_index(tmp_path / "idx", manifest)
+    written = save(tmp_path / "idx", index, chunks, manifest)
+    _, _, loaded = load(tmp_path / "idx", manifest)
     assert written == loaded and written.created_at
     assert written.fingerprint == loaded.fingerprint
 
 
 def test_folder_holds_only_json_jsonl_and_faiss(saved) -> None:
     folder, chunks, _, _ = saved
-    assert sorted(os.listdir(folder)) == sorted([FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE])
+    assert sorted(os.listdir(folder)) == INDEX_FILES
     siblings = sorted(p.name for p in folder.parent.iterdir())
     assert siblings == [folder.name]  # no temporary or backup folder left behind
-    for path in folder.iterdir():
-        assert path.suffix not in {".pkl", ".pickle", ".npy"}
+    for path in folder.rglob("*"):
+        if path.is_dir():
+            continue
+        assert path.suffix not in {".pkl", ".pickle"}
         assert not path.read_bytes().startswith(b"\x80")  # pickle protocol 2+ opcode
+        if path.suffix == ".npy":
+            np.load(path, allow_pickle=False)  # plain arrays, readable without pickle
     lines = (folder / CHUNKS_FILE).read_text(encoding="utf-8").splitlines()
     assert [Chunk(**json.loads(line)) for line in lines] == chunks
 
@@ -126,17 +147,17 @@ def test_save_replaces_an_existing_index(saved, fake_embedder) -> None:
     folder, chunks, vectors, manifest = saved
     fewer = chunks[:3]
     new_manifest = replace(manifest, chunk_count=3)
-    save_index(folder, build_faiss(vectors[:3]), fewer, new_manifest)
-    index, loaded, _ = load_index(folder, manifest)
-    assert loaded == fewer and index.ntotal == 3
+    save(folder, build_store(vectors[:3]), fewer, new_manifest)
+    index, loaded, _ = load(folder, manifest)
+    assert loaded == fewer and len(index) == 3
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
 
 
 def test_empty_index_round_trip(tmp_path: Path, fake_embedder) -> None:
     manifest = make_manifest([], fake_embedder, 0)
-    save_index(tmp_path / "idx", build_faiss(np.zeros((0, 64), dtype=np.float32)), [], manifest)
-    index, chunks, _ = load_index(tmp_path / "idx", manifest)
-    assert index.ntotal == 0 and chunks == []
+    save(tmp_path / "idx", build_store(np.zeros((0, 64), dtype=np.float32)), [], manifest)
+    index, chunks, _ = load(tmp_path / "idx", manifest)
+    assert len(index) == 0 and chunks == []
 
 
 # --- stale index --------------------------------------------------------------------
@@ -155,19 +176,19 @@ def test_empty_index_round_trip(tmp_path: Path, fake_embedder) -> None:
 def test_mismatched_manifest_names_what_changed(saved, change: dict, named: str) -> None:
     folder, _, _, manifest = saved
     with pytest.raises(IndexLoadError, match=rf"out of date \({named} changed\)"):
-        load_index(folder, replace(manifest, **change))
+        load(folder, replace(manifest, **change))
 
 
 def test_edited_document_makes_index_stale(saved, seed_document: Document, fake_embedder) -> None:
     folder, _, _, _ = saved
     edited = replace(seed_document, text=seed_document.text + "\nOne more line.")
     with pytest.raises(IndexLoadError, match="corpus_sha256"):
-        load_index(folder, make_manifest([edited], fake_embedder, 0))
+        load(folder, make_manifest([edited], fake_embedder, 0))
 
 
 def test_chunk_count_is_not_part_of_the_expectation(saved) -> None:
     folder, chunks, _, manifest = saved
-    _, loaded, _ = load_index(folder, replace(manifest, chunk_count=0))
+    _, loaded, _ = load(folder, replace(manifest, chunk_count=0))
     assert loaded == chunks
 
 
@@ -178,7 +199,7 @@ def test_other_format_version(saved) -> None:
     data["format_version"] = FORMAT_VERSION + 1
     path.write_text(json.dumps(data))
     with pytest.raises(IndexLoadError, match="format"):
-        load_index(folder, manifest)
+        load(folder, manifest)
 
 
 # --- corruption: always IndexLoadError, never a crash --------------------------------
@@ -186,7 +207,7 @@ def test_other_format_version(saved) -> None:
 
 def test_missing_folder(tmp_path: Path, built) -> None:
     with pytest.raises(IndexLoadError, match="no index"):
-        load_index(tmp_path / "nothing-here", built[3])
+        load(tmp_path / "nothing-here", built[3])
 
 
 @pytest.mark.parametrize(
@@ -198,7 +219,7 @@ def test_corrupt_faiss_file(saved, data: bytes) -> None:
     folder, _, _, manifest = saved
     (folder / FAISS_FILE).write_bytes(data)
     with pytest.raises(IndexLoadError, match="corrupt index"):
-        load_index(folder, manifest)
+        load(folder, manifest)
 
 
 def test_truncated_faiss_file(saved) -> None:
@@ -206,14 +227,33 @@ def test_truncated_faiss_file(saved) -> None:
     path = folder / FAISS_FILE
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(IndexLoadError, match="corrupt index"):
-        load_index(folder, manifest)
+        load(folder, manifest)
 
 
 def test_missing_faiss_file(saved) -> None:
     folder, _, _, manifest = saved
     (folder / FAISS_FILE).unlink()
     with pytest.raises(IndexLoadError):
-        load_index(folder, manifest)
+        load(folder, manifest)
+
+
+@pytest.mark.parametrize("name", ["vocab.index.json", "data.csc.index.npy", "size.json"])
+def test_damaged_bm25_file_is_refused(saved, name: str) -> None:
+    folder, _, _, manifest = saved
+    path = folder / BM25_DIR / name
+    path.write_bytes(path.read_bytes()[:-3] + b"xyz")
+    with pytest.raises(IndexLoadError, match="fails its checksum"):
+        load(folder, manifest)
+
+
+def test_checksum_names_outside_the_folder_are_refused(saved) -> None:
+    folder, _, _, manifest = saved
+    path = folder / MANIFEST_FILE
+    data = json.loads(path.read_text())
+    data["checksums"]["../../etc/passwd"] = "0" * 64
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexLoadError, match="bad file name"):
+        load(folder, manifest)
 
 
 def _cut_mid_line(text: str) -> str:
@@ -264,14 +304,14 @@ def test_corrupt_chunks_file(saved, corrupt) -> None:
     path = folder / CHUNKS_FILE
     path.write_text(corrupt(path.read_text(encoding="utf-8")), encoding="utf-8")
     with pytest.raises(IndexLoadError, match="corrupt index"):
-        load_index(folder, manifest)
+        load(folder, manifest)
 
 
 def test_binary_chunks_file(saved) -> None:
     folder, _, _, manifest = saved
     (folder / CHUNKS_FILE).write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(IndexLoadError, match="corrupt index"):
-        load_index(folder, manifest)
+        load(folder, manifest)
 
 
 @pytest.mark.parametrize(
@@ -283,7 +323,7 @@ def test_garbage_manifest(saved, data: bytes) -> None:
     folder, _, _, manifest = saved
     (folder / MANIFEST_FILE).write_bytes(data)
     with pytest.raises(IndexLoadError, match="unreadable manifest"):
-        load_index(folder, manifest)
+        load(folder, manifest)
 
 
 def test_manifest_chunk_count_disagrees_with_files(saved) -> None:
@@ -293,16 +333,14 @@ def test_manifest_chunk_count_disagrees_with_files(saved) -> None:
     data["chunk_count"] = len(chunks) + 1
     path.write_text(json.dumps(data))
     with pytest.raises(IndexLoadError, match="corrupt index"):
-        load_index(folder, manifest)
+        load(folder, manifest)
 
 
 def test_vectors_of_another_dimension(saved, fake_embedder) -> None:
     folder, chunks, _, manifest = saved
-    faiss.write_index(
-        build_faiss(np.ones((len(chunks), 8), dtype=np.float32)), str(folder / FAISS_FILE)
-    )
+    build_store(np.ones((len(chunks), 8), dtype=np.float32)).save(folder)
     with pytest.raises(IndexLoadError, match="corrupt index"):
-        load_index(folder, manifest)
+        load(folder, manifest)
 
 
 def test_read_chunks_checks_ids(tmp_path: Path) -> None:
@@ -317,7 +355,7 @@ def test_read_chunks_checks_ids(tmp_path: Path) -> None:
 
 
 def _assert_intact(folder: Path, chunks, vectors, manifest) -> None:
-    index, loaded, _ = load_index(folder, manifest)
+    index, loaded, _ = load(folder, manifest)
     assert loaded == chunks
     np.testing.assert_array_equal(stored_vectors(index), vectors)
 
@@ -330,7 +368,7 @@ def test_crash_while_writing_keeps_previous_index(saved, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(faiss, "write_index", fail)
     with pytest.raises(OSError, match="No space left"):
-        save_index(folder, build_faiss(vectors[:2]), chunks[:2], replace(manifest, chunk_count=2))
+        save(folder, build_store(vectors[:2]), chunks[:2], replace(manifest, chunk_count=2))
     _assert_intact(folder, chunks, vectors, manifest)
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no temp folder
 
@@ -340,7 +378,7 @@ def test_crash_writing_chunks_keeps_previous_index(saved) -> None:
 
     bad = [*chunks[:1], object()]  # the second "chunk" cannot be serialised
     with pytest.raises(TypeError):
-        save_index(folder, build_faiss(vectors[:2]), bad, replace(manifest, chunk_count=2))
+        save(folder, build_store(vectors[:2]), bad, replace(manifest, chunk_count=2))
     _assert_intact(folder, chunks, vectors, manifest)
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
 
@@ -359,7 +397,7 @@ def test_crash_between_renames_is_recovered(saved, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(qa.store.os, "rename", rename)
     with pytest.raises(OSError, match="simulated crash"):
-        save_index(folder, build_faiss(vectors[:2]), chunks[:2], replace(manifest, chunk_count=2))
+        save(folder, build_store(vectors[:2]), chunks[:2], replace(manifest, chunk_count=2))
     monkeypatch.setattr(qa.store.os, "rename", real_rename)
 
     assert renames[0] == (folder.name, f".{folder.name}.old")
@@ -408,7 +446,8 @@ def _open(documents, embedder, folder: Path, **kwargs):
     from qa.settings import Settings
 
     settings = Settings(chunk_size=300, chunk_overlap=50)
-    return open_index(documents, settings, embedder, folder, **kwargs)
+    stored, _report = open_index(documents, settings, embedder, folder, **kwargs)
+    return stored.vectors, stored.chunks, stored.manifest
 
 
 def test_open_index_builds_then_loads(corpus, fake_embedder, tmp_path: Path, caplog) -> None:
@@ -416,8 +455,8 @@ def test_open_index_builds_then_loads(corpus, fake_embedder, tmp_path: Path, cap
     folder = tmp_path / "idx"
     index, chunks, manifest = _open(documents, fake_embedder, folder)
     assert fake_embedder.texts == len(chunks) > 0
-    assert sorted(os.listdir(folder)) == sorted([FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE])
-    assert manifest.chunk_count == len(chunks) == index.ntotal
+    assert sorted(os.listdir(folder)) == INDEX_FILES
+    assert manifest.chunk_count == len(chunks) == len(index)
 
     calls = fake_embedder.calls
     caplog.clear()
@@ -429,7 +468,7 @@ def test_open_index_builds_then_loads(corpus, fake_embedder, tmp_path: Path, cap
     assert manifest2 == manifest  # the same fingerprint whether built or loaded
 
 
-def test_open_index_rebuilds_after_an_edit(
+def test_open_index_updates_after_an_edit(
     corpus, fake_embedder, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from qa.documents import load_documents
@@ -445,11 +484,11 @@ def test_open_index_rebuilds_after_an_edit(
     with caplog.at_level(logging.WARNING, logger="qa.indexing"):
         _, new_chunks, new_manifest = _open(edited, fake_embedder, folder)
     assert fake_embedder.calls > calls
-    assert any("corpus_sha256 changed" in r.getMessage() for r in caplog.records)
+    assert not caplog.records  # an update is routine, not a warning
     assert new_chunks[-1].text == "A new closing paragraph."
     assert new_manifest.corpus_sha256 != manifest.corpus_sha256
-    # And the rebuilt index is what is on disk now.
-    _, on_disk, _ = load_index(folder, new_manifest)
+    # And the updated index is what is on disk now.
+    _, on_disk, _ = load(folder, new_manifest)
     assert on_disk == new_chunks
 
 
@@ -460,7 +499,7 @@ def test_open_index_rebuilds_for_another_model(corpus, make_embedder, tmp_path: 
     other = make_embedder(dimension=32, model_id="test/other-model")
     index, _, manifest = _open(documents, other, tmp_path / "idx")
     assert other.calls > 0
-    assert index.d == 32 and manifest.embedding_model == "test/other-model"
+    assert index.dimension == 32 and manifest.embedding_model == "test/other-model"
 
 
 def test_open_index_rebuilds_a_corrupt_index(
@@ -475,8 +514,8 @@ def test_open_index_rebuilds_a_corrupt_index(
         index, rebuilt, manifest = _open(documents, fake_embedder, folder)
     assert fake_embedder.calls > calls
     assert any("corrupt index" in r.getMessage() for r in caplog.records)
-    assert rebuilt == chunks and index.ntotal == len(chunks)
-    load_index(folder, manifest)  # repaired on disk
+    assert rebuilt == chunks and len(index) == len(chunks)
+    load(folder, manifest)  # repaired on disk
 
 
 def test_open_index_rebuild_flag(corpus, fake_embedder, tmp_path: Path) -> None:
@@ -499,11 +538,11 @@ def test_open_index_unwritable_folder_answers_in_memory(
     with caplog.at_level(logging.WARNING, logger="qa.indexing"):
         index, chunks, _ = _open(documents, fake_embedder, folder)
     assert any("could not save" in r.getMessage() for r in caplog.records)
-    assert index.ntotal == len(chunks) > 0
+    assert len(index) == len(chunks) > 0
     retriever = Retriever(
         documents={d.id: d for d in documents},
         chunks=chunks,
-        faiss_index=index,
+        vectors=index,
         embedder=fake_embedder,
         bm25=BM25Index([c.text for c in chunks]),
         reranker=None,
@@ -525,7 +564,7 @@ def test_open_index_when_faiss_cannot_write(
     monkeypatch.setattr(faiss, "write_index", fail)
     with caplog.at_level(logging.WARNING, logger="qa.indexing"):
         index, chunks, _ = _open(documents, fake_embedder, tmp_path / "idx")
-    assert index.ntotal == len(chunks)
+    assert len(index) == len(chunks)
     assert any("could not save" in r.getMessage() for r in caplog.records)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]  # no half-written folder
 
@@ -543,6 +582,6 @@ def test_damage_that_faiss_would_read_is_refused_by_checksum(saved, damage: str)
         (folder / "chunks.jsonl").write_text(text.replace("a", "b", 1), encoding="utf-8")
     else:
         changed = np.zeros_like(vectors) if damage == "zero-vectors" else vectors[::-1].copy()
-        faiss.write_index(build_faiss(changed), str(path))
+        build_store(changed).save(folder)
     with pytest.raises(IndexLoadError, match="fails its checksum"):
-        load_index(folder, manifest)
+        load(folder, manifest)
