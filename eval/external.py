@@ -25,6 +25,7 @@ SQUAD_FILE = "squad_v1.1_dev.json"
 COQA_FILE = "coqa_test.json"
 SPLITS = {"dev": range(1, 25), "test": range(25, 49)}
 ONE_CORPUS = "squad/all"
+CNN_CORPUS = "coqa/cnn"  # CoQA's CNN stories in one index
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
@@ -88,9 +89,9 @@ def squad_items(articles: Sequence[SquadArticle], split: str = "test") -> list[E
     ]
 
 
-def one_corpus(items: Sequence[EvalItem]) -> list[EvalItem]:
-    """The same questions asked of one index holding every article."""
-    return [replace(item, corpus=ONE_CORPUS) for item in items]
+def one_corpus(items: Sequence[EvalItem], key: str = ONE_CORPUS) -> list[EvalItem]:
+    """The same questions asked of one index (corpus ``key``) holding every article."""
+    return [replace(item, corpus=key) for item in items]
 
 
 def negative_pairs(corpora: Sequence[str], seed: int) -> dict[str, str]:
@@ -238,6 +239,44 @@ def coqa_items(stories: Sequence[CoqaStory], limit: int | None, seed: int) -> li
         item for story in coqa_sample(stories, limit, seed) for item in coqa_story_items(story)
     ]
     return items if limit is None else items[:limit]
+
+
+def cnn_stories(stories: Sequence[CoqaStory]) -> list[CoqaStory]:
+    """The dialogues about CNN news stories, in file order."""
+    return [story for story in stories if story.source == "cnn"]
+
+
+def spread(sizes: Sequence[int], limit: int, seed: int) -> list[int]:
+    """How many to take of each group: ``limit`` in all (at most every one), as evenly as the
+    sizes allow; which groups get one more when it does not divide evenly is seeded."""
+    order = list(range(len(sizes)))
+    random.Random(seed).shuffle(order)
+    quotas = [0] * len(sizes)
+    left = min(max(limit, 0), sum(sizes))
+    while left:  # one round gives each group that still has some one more
+        for i in order:
+            if left and quotas[i] < sizes[i]:
+                quotas[i] += 1
+                left -= 1
+    return quotas
+
+
+def coqa_turn_sample(stories: Sequence[CoqaStory], limit: int | None, seed: int) -> list[EvalItem]:
+    """``limit`` seeded turns spread evenly over the stories, each keeping its whole history.
+
+    Unlike :func:`coqa_items` (whole dialogues), this reaches every story of a small sample,
+    so a one-corpus run asks about every article in it.
+    """
+    per_story = [coqa_story_items(story) for story in stories]
+    if limit is None:
+        return [item for items in per_story for item in items]
+    rng = random.Random(seed)
+    quotas = spread([len(items) for items in per_story], limit, seed)
+    return [
+        items[i]
+        for items, quota in zip(per_story, quotas, strict=True)
+        for i in sorted(rng.sample(range(len(items)), quota))
+    ]
 
 
 def without_history(items: Sequence[EvalItem]) -> list[EvalItem]:

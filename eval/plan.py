@@ -5,12 +5,19 @@ Building a plan reads the data sets but loads no model, so it is cheap and testa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from eval import external as ext
+from eval.conditions import (
+    ABLATIONS,
+    BASELINE,
+    Condition,
+    Plan,
+    companion,
+    companions,
+    missing,
+)
 from eval.datasets import (
     ARTICLE_FILE,
     SEED_CORPUS,
@@ -24,91 +31,24 @@ from qa.documents import load_documents
 from qa.settings import Settings
 from qa.types import Document
 
-SETS = ("article", "squad", "coqa")
-DEFAULT_LIMITS: dict[str, int | None] = {"article": None, "squad": 1000, "coqa": 500}
+__all__ = [
+    "ABLATIONS",
+    "BASELINE",
+    "Condition",
+    "Plan",
+    "build_plan",
+    "companion",
+    "companions",
+    "corpus_plan",
+]
+
+SETS = ("article", "squad", "coqa")  # what "all" runs
+# Asked only by name: it repeats the squad and coqa questions and takes ~25 min on its own.
+EXTRA_SETS = ("corpus",)
+DEFAULT_LIMITS: dict[str, int | None] = {"article": None, "squad": 1000, "coqa": 500, "corpus": 300}
 # Extra conditions on the external sets (baseline, ablations, one-corpus, negatives) use
 # a seeded AUX_FRACTION of the main sample, which keeps a 1,000-question run in budget.
 AUX_FRACTION = 0.2
-BASELINE = {"reader": "sentence"}
-ABLATIONS = ("dense", "bm25", "hybrid", "hybrid+rerank")
-
-
-@dataclass(frozen=True)
-class Condition:
-    """Items asked under one set of per-call settings."""
-
-    name: str
-    set: str
-    role: str  # "primary", "baseline" or "ablation"
-    description: str
-    items: tuple[EvalItem, ...]
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    compare_to: str | None = None  # the primary condition whose items these are drawn from
-
-
-@dataclass
-class Plan:
-    conditions: list[Condition] = field(default_factory=list)
-    # Corpus key -> its documents; None means the default persisted pipeline (qa.get_pipeline()).
-    corpora: dict[str, list[Document] | None] = field(default_factory=dict)
-    samples: list[str] = field(default_factory=list)  # how each set was sampled, in words
-    notes: list[str] = field(default_factory=list)  # e.g. sets skipped for missing data
-
-    def extend(self, other: Plan) -> None:
-        self.conditions += other.conditions
-        self.corpora.update(other.corpora)
-        self.samples += other.samples
-        self.notes += other.notes
-
-
-def companion(
-    primary: Condition,
-    suffix: str,
-    role: str,
-    description: str,
-    items: Sequence[EvalItem],
-    overrides: Mapping[str, Any],
-) -> Condition:
-    """A condition asking (some of) ``primary``'s items with extra per-call settings."""
-    return Condition(
-        name=f"{primary.name} · {suffix}",
-        set=primary.set,
-        role=role,
-        description=description,
-        items=tuple(items),
-        overrides={**primary.overrides, **overrides},
-        compare_to=primary.name,
-    )
-
-
-def companions(primary: Condition, items: Sequence[EvalItem], ablations: bool) -> list[Condition]:
-    """The baseline, and with ``ablations`` one condition per retrieval variant, on ``items``."""
-    baseline = 'reader="sentence": the best-ranked sentence is the answer'
-    made = [companion(primary, "baseline", "baseline", baseline, items, BASELINE)]
-    if ablations:
-        made += [
-            companion(
-                primary,
-                variant,
-                "ablation",
-                f'retrieval="{variant}"',
-                items,
-                {"retrieval": variant},
-            )
-            for variant in ABLATIONS
-            if variant != Settings().retrieval
-        ]
-        made.append(
-            companion(
-                primary,
-                "span reader",
-                "ablation",
-                'reader="span": spaCy candidates and a logistic span scorer (the earlier reader)',
-                items,
-                {"reader": "span"},
-            )
-        )
-    return made
 
 
 def article_plan(limit: int | None, seed: int, ablations: bool, path: Path = ARTICLE_FILE) -> Plan:
@@ -131,15 +71,11 @@ def article_plan(limit: int | None, seed: int, ablations: bool, path: Path = ART
     )
 
 
-def _missing(name: str, path: Path) -> Plan:
-    return Plan(notes=[f"{name}: skipped, {path} not found (set QA_SHARED_DATA to its folder)"])
-
-
 def squad_plan(limit: int | None, seed: int, ablations: bool, split: str = "test") -> Plan:
     """SQuAD per-article (primary), one-corpus, cross-article negatives, baseline, ablations."""
     path = shared_data_dir() / ext.SQUAD_FILE
     if not path.is_file():
-        return _missing("squad", path)
+        return missing("squad", path)
     articles = ext.load_squad(path)
     pool = ext.squad_items(articles, split)
     items = sample(pool, limit, seed)
@@ -203,7 +139,7 @@ def coqa_plan(limit: int | None, seed: int, ablations: bool) -> Plan:
     """CoQA turns with their history (primary), without it, the baseline and ablations."""
     path = shared_data_dir() / ext.COQA_FILE
     if not path.is_file():
-        return _missing("coqa", path)
+        return missing("coqa", path)
     stories = ext.load_coqa(path)
     items = ext.coqa_items(stories, limit, seed)
     aux = subsample(items, AUX_FRACTION, seed + 2)
@@ -236,13 +172,91 @@ def coqa_plan(limit: int | None, seed: int, ablations: bool) -> Plan:
     )
 
 
+def corpus_conditions(name: str, items: Sequence[EvalItem], key: str, what: str) -> list[Condition]:
+    """The same items asked of one index of the whole corpus (``key``) and per article."""
+    per_article = Condition(
+        f"corpus/{name}/per-article",
+        "corpus",
+        "primary",
+        "one index per article: only the question's article",
+        tuple(items),
+    )
+    whole = Condition(
+        f"corpus/{name}/one-corpus",
+        "corpus",
+        "primary",
+        f"one index of {what}",
+        tuple(ext.one_corpus(items, key)),
+        compare_to=per_article.name,
+    )
+    return [whole, per_article]
+
+
+def squad_corpus_plan(limit: int | None, seed: int, split: str = "test") -> Plan:
+    """The split's questions asked of all 48 SQuAD articles in one index, and per article."""
+    path = shared_data_dir() / ext.SQUAD_FILE
+    if not path.is_file():
+        return missing("corpus/squad", path)
+    articles = ext.load_squad(path)
+    pool = ext.squad_items(articles, split)
+    items = sample(pool, limit, seed)
+    what = f"all {len(articles)} SQuAD articles"
+    conditions = corpus_conditions("squad", items, ext.ONE_CORPUS, what)
+    return Plan(
+        conditions=conditions,
+        corpora=_squad_corpora(articles, conditions) if items else {},
+        samples=[
+            f"corpus/squad: a seeded sample (seed {seed}) of {len(items)} of the {len(pool)}"
+            f" questions of the {split} split ({len({i.corpus for i in items})} articles),"
+            f" asked of one index of {what} and of the question's article alone"
+        ],
+    )
+
+
+def cnn_corpus_plan(limit: int | None, seed: int) -> Plan:
+    """CoQA's CNN stories as one news corpus, and per story; turns keep their history."""
+    path = shared_data_dir() / ext.COQA_FILE
+    if not path.is_file():
+        return missing("corpus/cnn", path)
+    stories = ext.cnn_stories(ext.load_coqa(path))
+    items = ext.coqa_turn_sample(stories, limit, seed)
+    documents = ext.coqa_documents(stories)
+    used = {item.corpus for item in items}
+    corpora: dict[str, list[Document] | None] = {
+        key: [doc] for key, doc in documents.items() if key in used
+    }
+    if items:
+        corpora[ext.CNN_CORPUS] = list(documents.values())
+    unknown = sum(not item.answerable for item in items)
+    return Plan(
+        conditions=corpus_conditions("cnn", items, ext.CNN_CORPUS, f"{len(stories)} CNN stories"),
+        corpora=corpora,
+        samples=[
+            f"corpus/cnn: {len(items)} of the {sum(len(s.questions) for s in stories)} turns"
+            f" ({unknown} 'unknown') of CoQA's {len(stories)} CNN dialogues, spread evenly over"
+            f" {len(used)} of them (seed {seed}), each with the dialogue's earlier questions"
+            " as history"
+        ],
+    )
+
+
+def corpus_plan(limit: int | None, seed: int, split: str = "test") -> Plan:
+    """Each news corpus asked as one index and per article: SQuAD's 48, CoQA's 100 CNN."""
+    plan = squad_corpus_plan(limit, seed, split)
+    plan.extend(cnn_corpus_plan(limit, seed))
+    return plan
+
+
 def build_plan(
     which: str, limit: int | None, seed: int, ablations: bool, split: str = "test"
 ) -> Plan:
-    """The plan for ``which`` ("article", "squad", "coqa" or "all")."""
+    """The plan for ``which``: one of SETS or EXTRA_SETS, or "all" (every one of SETS)."""
     names = SETS if which == "all" else (which,)
     plan = Plan()
     for name in names:
+        if name not in DEFAULT_LIMITS:
+            known = ", ".join((*SETS, *EXTRA_SETS, "all"))
+            raise ValueError(f"unknown evaluation set {name!r}; choose from {known}")
         n = limit if limit is not None else DEFAULT_LIMITS[name]
         if name == "article":
             plan.extend(article_plan(n, seed, ablations))
@@ -251,5 +265,5 @@ def build_plan(
         elif name == "coqa":
             plan.extend(coqa_plan(n, seed, ablations))
         else:
-            raise ValueError(f"unknown evaluation set {name!r}; choose from {', '.join(SETS)}")
+            plan.extend(corpus_plan(n, seed, split))
     return plan

@@ -16,6 +16,7 @@ from eval.summary import by_condition
 from eval.tables import (
     Row,
     ablation_table,
+    corpus_table,
     curve_table,
     quality_table,
     reliability_table,
@@ -55,6 +56,10 @@ DEFINITIONS = f"""\
   CoQA, the ¶(s) overlapping the rationale span.
 - **cite@1**: the first citation names a relevant ¶. **cite@3**: one of the first three of
   (citations, then retrieved ¶s not cited) is relevant. Answerable questions that were answered.
+- **article@1**: the first citation is in the question's article (any ¶ of it); answerable
+  questions that were answered, like cite@1, which in one-corpus mode is **¶@1** (article and ¶
+  both right). **retr. article@1**: the first retrieved passage is in the question's article;
+  every answerable question, abstentions included.
 - **R@k / MRR**: over the retrieved passages' ¶s (a ¶ counted once, best first);
   answerable questions.
 - **Abstention**: precision = abstentions that were on unanswerable questions; recall =
@@ -102,6 +107,9 @@ def summary_sections(rows: Sequence[Row]) -> list[str]:
         "### Failing stage (counts)",
         stage_table(rows),
     ]
+    corpus = corpus_table(rows)
+    if corpus:
+        parts += ["### One corpus vs per article (¶@1 = cite@1)", corpus]
     ablations = ablation_table(rows)
     if ablations:
         parts += ["### Ablations: retrieval variants", ablations]

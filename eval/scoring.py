@@ -8,6 +8,10 @@ Definitions (the report repeats them):
 * citation @1: the first citation names a relevant paragraph. Citation @3: any of the first
   three of (the citations, then the retrieved paragraphs not cited) is relevant. Both are
   scored on answerable questions that were answered (not abstained).
+* article@1: the first citation is in the question's article (the article of its relevant
+  paragraphs), scored like citation @1; retrieved article@1: the first retrieved passage is,
+  on every answerable question, abstentions included. They tell a one-index corpus's
+  routing apart from its reading.
 * correct: an answerable question answered with F1 >= 0.5, or an unanswerable one abstained on.
 * p(correct): the probability the pipeline gives its response of being correct. ``confidence``
   is the pipeline's belief that its answer is right, so an answer's p(correct) is
@@ -60,6 +64,8 @@ class Result:
     latency_ms: float
     failing_stage: str
     error: str | None = None
+    article_at_1: float | None = None  # None: not scored (as cite_at_1)
+    retrieved_article_at_1: float | None = None  # None: unanswerable
 
 
 def unique_keys(keys: Iterable[ParaKey]) -> tuple[ParaKey, ...]:
@@ -127,6 +133,23 @@ def citation_scores(
     }
 
 
+def article_at_1(ranked: Sequence[ParaKey], relevant: Iterable[ParaKey]) -> float:
+    """1.0 if the first ranked ¶ lies in an article holding a relevant ¶, whichever ¶ it is."""
+    return float(bool(ranked) and ranked[0][0] in {doc for doc, _ in relevant})
+
+
+def article_scores(
+    cited: Sequence[ParaKey], retrieved: Sequence[ParaKey], item: EvalItem, abstained: bool
+) -> dict[str, float | None]:
+    """article@1 of the first citation (answered only) and of the first retrieved passage."""
+    if not item.answerable:
+        return {"article_at_1": None, "retrieved_article_at_1": None}
+    return {
+        "article_at_1": None if abstained else article_at_1(cited, item.relevant),
+        "retrieved_article_at_1": article_at_1(retrieved, item.relevant),
+    }
+
+
 def score(
     item: EvalItem, condition: str, answer: Answer, latency_ms: float, error: str | None = None
 ) -> Result:
@@ -166,5 +189,6 @@ def score(
         failing_stage=stage,
         error=error,
         **citation_scores(cited, retrieved, item, answer.abstained),
+        **article_scores(cited, retrieved, item, answer.abstained),
         **ranking_scores(retrieved, item),
     )

@@ -46,6 +46,8 @@ class Summary:
     latency_p95: float
     brier: float | None
     ece: float | None
+    article_at_1: float | None = None  # the first citation names the question's article
+    retrieved_article_at_1: float | None = None  # so does the first retrieved passage
     stages: dict[str, int] = field(default_factory=dict)
     f1_by_type: dict[str, float] = field(default_factory=dict)
     curve: list[CurvePoint] = field(default_factory=list)
@@ -98,6 +100,8 @@ def _answer_metrics(answerable: Sequence[Result]) -> dict[str, float | None]:
         "recall_at_3": mean_or_none([r.recall_at_3 for r in answerable]),
         "recall_at_5": mean_or_none([r.recall_at_5 for r in answerable]),
         "mrr": mean_or_none([r.rr for r in answerable]),
+        "article_at_1": mean_or_none([r.article_at_1 for r in answerable]),
+        "retrieved_article_at_1": mean_or_none([r.retrieved_article_at_1 for r in answerable]),
     }
 
 

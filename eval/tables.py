@@ -149,6 +149,34 @@ def stage_table(rows: Sequence[Row]) -> str:
     return table(["condition", *STAGES], body)
 
 
+CORPUS_SET = "corpus"  # Condition.set of the one-corpus vs per-article conditions
+
+
+def corpus_table(rows: Sequence[Row]) -> str:
+    """One index of the whole corpus against one per article, for the corpus set's rows."""
+    chosen = [r for r in rows if r.set == CORPUS_SET]
+    headers = ["condition", "n", "answerable", "article@1", "retr. article@1", "¶@1", "F1", "EM"]
+    headers += ["abst. rate", "p50 ms", "p95 ms"]
+    body = [
+        [
+            r.label,
+            str(s.n),
+            str(s.n_answerable),
+            fmt(s.article_at_1),
+            fmt(s.retrieved_article_at_1),
+            fmt(s.cite_at_1),
+            fmt(s.f1),
+            fmt(s.em),
+            fmt(s.abstention_rate),
+            f"{s.latency_p50:.0f}",
+            f"{s.latency_p95:.0f}",
+        ]
+        for r in chosen
+        for s in [r.summary]
+    ]
+    return table(headers, body) if chosen else ""
+
+
 def ablation_table(rows: Sequence[Row]) -> str:
     """Retrieval variants side by side, for each set that ran ablations."""
     wanted = {r.set for r in rows if r.role == "ablation"}

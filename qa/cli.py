@@ -95,7 +95,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ui.app import serve_cli
+    from ui.serve import serve_cli
 
     return serve_cli(args)
 
@@ -151,7 +151,9 @@ def _add_article_options(command: argparse.ArgumentParser) -> None:
 
 def _add_eval_and_serve(sub) -> None:
     evaluate = sub.add_parser("eval", help="run the evaluation suite")
-    evaluate.add_argument("--set", default="article", choices=["article", "squad", "coqa", "all"])
+    evaluate.add_argument(
+        "--set", default="article", choices=["article", "squad", "coqa", "corpus", "all"]
+    )
     evaluate.add_argument("--limit", type=int, default=None, help="questions per set")
     evaluate.add_argument("--seed", type=int, default=13, help="sampling seed")
     evaluate.add_argument("--out", default="eval/reports/latest", help="report folder")

@@ -31,6 +31,7 @@ from eval.plan import Condition, Plan, build_plan
 from eval.report import Stamp, summaries_for, write_report
 from eval.runner import calls_by_corpus, combined_fingerprint, execute, plain, run
 from eval.scoring import (
+    article_at_1,
     citation_ranking,
     failing_stage,
     is_correct,
@@ -38,6 +39,7 @@ from eval.scoring import (
     score,
 )
 from eval.summary import summarize
+from eval.tables import corpus_table
 from qa.documents import load_documents, make_document
 from qa.settings import PROJECT_ROOT
 from qa.types import Answer, Citation
@@ -343,6 +345,28 @@ def test_score_an_unanswerable_question() -> None:
     assert abstained.failing_stage == "ok" and abstained.correct
 
 
+def test_article_at_1_needs_the_article_not_the_paragraph() -> None:
+    relevant = frozenset({("d", 2)})
+    assert article_at_1([("d", 5), ("e", 2)], relevant) == 1.0  # right article, wrong ¶
+    assert article_at_1([("e", 2), ("d", 2)], relevant) == 0.0  # only the first counts
+    assert article_at_1([], relevant) == 0.0 and article_at_1([("d", 2)], frozenset()) == 0.0
+
+
+def test_score_article_at_1_in_a_corpus_of_several_articles() -> None:
+    answer = replace(
+        fake_answer("Ann Lee", [], [], 0.9),
+        citations=(_citation(7, "d"),),
+        passages=(_citation(2, "e"), _citation(2, "d")),
+    )
+    result = score(item(), "cond", answer, 1.0)
+    assert (result.article_at_1, result.cite_at_1) == (1.0, 0.0)
+    assert result.retrieved_article_at_1 == 0.0 and result.recall_at_3 == 1.0
+    abstained = score(item(), "cond", replace(answer, text="", abstained=True), 1.0)
+    assert abstained.article_at_1 is None and abstained.retrieved_article_at_1 == 0.0
+    unanswerable = score(item((), ()), "cond", answer, 1.0)
+    assert unanswerable.article_at_1 is None and unanswerable.retrieved_article_at_1 is None
+
+
 # --- summaries and reports -------------------------------------------------------------------
 
 
@@ -370,6 +394,8 @@ def test_summarize_fake_results() -> None:
     assert 0.0 <= summary.ece <= 1.0
     assert summary.curve[0].coverage == 0.5  # two of four questions were answered
     assert summary.f1_by_type == {"who": pytest.approx(1 / 3)}  # answerable questions only
+    assert summary.article_at_1 == 1.0  # both answers cite article "d", one the wrong ¶
+    assert summary.retrieved_article_at_1 == 1.0
 
 
 def fake_stamp() -> Stamp:
@@ -510,6 +536,90 @@ def test_run_writes_a_report_for_coqa(shared: Path, fake_factory, tmp_path: Path
     assert histories["s0#3"] == ["What does Tom have?", "What is it called?"]
     assert sorted(fake_factory.built) == sorted(set(fake_factory.built))  # each story built once
     assert (out / "report.md").read_text().count("coqa/history") >= 2
+
+
+def test_spread_is_even_within_sizes_and_seeded() -> None:
+    assert ext.spread([5, 5, 5], 6, seed=1) == [2, 2, 2]
+    assert ext.spread([1, 9, 9], 9, seed=1) == [1, 4, 4]  # a short group's share goes on
+    assert sorted(ext.spread([4, 4, 4], 4, seed=1)) == [1, 1, 2]
+    assert ext.spread([2, 3], 50, seed=1) == [2, 3] and ext.spread([2, 3], 0, seed=1) == [0, 0]
+    assert ext.spread([9] * 10, 13, seed=2) == ext.spread([9] * 10, 13, seed=2)
+
+
+def test_coqa_turn_sample_reaches_every_story_with_whole_histories(shared: Path) -> None:
+    stories = ext.load_coqa(shared / ext.COQA_FILE)
+    items = ext.coqa_turn_sample(stories, limit=3, seed=4)
+    assert sorted(i.corpus for i in items) == ["coqa/s0", "coqa/s1", "coqa/s2"]
+    for i in items:  # a sampled turn still carries every earlier question of its dialogue
+        story = next(s for s in stories if f"coqa/{s.id}" == i.corpus)
+        assert i.history == story.questions[: len(i.history)]
+        assert i.question == story.questions[len(i.history)]
+    assert items == ext.coqa_turn_sample(stories, limit=3, seed=4)
+    assert len(ext.coqa_turn_sample(stories, None, 4)) == 6
+
+
+def test_corpus_plan_asks_the_same_items_of_one_index_and_per_article(shared: Path) -> None:
+    coqa = coqa_json()
+    coqa["data"][2]["source"] = "race"  # not a CNN story: neither asked nor indexed
+    (shared / ext.COQA_FILE).write_text(json.dumps(coqa), encoding="utf-8")
+    plan = build_plan("corpus", limit=None, seed=1, ablations=False)
+    names = [c.name for c in plan.conditions]
+    assert names == [
+        "corpus/squad/one-corpus",
+        "corpus/squad/per-article",
+        "corpus/cnn/one-corpus",
+        "corpus/cnn/per-article",
+    ]
+    by_name = {c.name: c for c in plan.conditions}
+    for name in ("squad", "cnn"):
+        whole, alone = by_name[f"corpus/{name}/one-corpus"], by_name[f"corpus/{name}/per-article"]
+        assert [replace(i, corpus="") for i in whole.items] == [
+            replace(i, corpus="") for i in alone.items
+        ]
+        assert whole.compare_to == alone.name and whole.set == alone.set == "corpus"
+    assert {i.corpus for i in by_name["corpus/cnn/one-corpus"].items} == {ext.CNN_CORPUS}
+    assert [i.id for i in by_name["corpus/squad/per-article"].items] == ["q25", "q26"]
+    assert len(plan.corpora[ext.ONE_CORPUS]) == 26  # dev articles too, as distractors
+    assert [d.id for d in plan.corpora[ext.CNN_CORPUS]] == ["coqa-s0", "coqa-s1"]
+    assert set(plan.corpora) == {
+        "squad/25",
+        "squad/26",
+        ext.ONE_CORPUS,
+        "coqa/s0",
+        "coqa/s1",
+        ext.CNN_CORPUS,
+    }
+    assert len(build_plan("corpus", limit=1, seed=1, ablations=False).conditions[0].items) == 1
+
+
+def test_corpus_is_not_part_of_all_and_unknown_sets_are_refused(shared: Path) -> None:
+    assert not any(c.set == "corpus" for c in build_plan("all", 2, 1, False).conditions)
+    with pytest.raises(ValueError, match="corpus"):
+        build_plan("nonsense", None, 1, False)
+
+
+def test_run_reports_one_corpus_against_per_article(
+    shared: Path, fake_factory, tmp_path: Path
+) -> None:
+    args = argparse.Namespace(
+        set="corpus", limit=None, seed=2, out=str(tmp_path / "r"), ablations=False
+    )
+    out, text = run(args, fake_factory, progress=False)
+    assert "One corpus vs per article" in (out / "report.md").read_text()
+    assert "corpus/cnn/per-article" in text
+    rows = {r["label"]: r for r in json.loads((out / "summary.json").read_text())["rows"]}
+    squad = rows["corpus/squad/one-corpus"]
+    assert (squad["n"], squad["article_at_1"], squad["cite_at_1"], squad["f1"]) == (2, 1, 1, 1)
+    assert rows["corpus/cnn/one-corpus"]["abstention_rate"] == 1.0  # the fake finds no "Ann"
+    assert ext.CNN_CORPUS in fake_factory.built and "coqa/s2" in fake_factory.built
+
+
+def test_corpus_table_only_for_the_corpus_set() -> None:
+    plan = Plan(conditions=[Condition("main", "article", "primary", "fake", ())])
+    assert corpus_table(summaries_for(plan, fake_results())) == ""
+    corpus = Plan(conditions=[Condition("main", "corpus", "primary", "fake", ())])
+    lines = corpus_table(summaries_for(corpus, fake_results())).splitlines()
+    assert "article@1" in lines[0] and lines[2].startswith("| main | 4 | 3 | 1.000 |")
 
 
 # --- the real pipeline ----------------------------------------------------------------------

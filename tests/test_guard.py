@@ -54,14 +54,25 @@ def test_declared_length_over_the_limit_is_refused_unread() -> None:
     assert status == 413
 
 
-def test_upload_routes_are_closed() -> None:
-    for path in (
-        "/gradio_api/upload",
-        "/gradio_api/upload/",
-        "/upload",
-        "/gradio_api/upload_progress",
-    ):
-        assert call(path, [b"x"])[0] == 403
+MULTIPART = [(b"content-type", b"multipart/form-data; boundary=x")]
+
+
+def test_upload_progress_and_non_multipart_uploads_are_refused() -> None:
+    assert call("/gradio_api/upload_progress", [b"x"])[0] == 403
+    for path in ("/gradio_api/upload", "/gradio_api/upload/", "/upload"):
+        assert call(path, [b"x"])[0] == 403  # not multipart
+        assert call(path, [b"x"], headers=MULTIPART, method="GET")[0] == 403
+
+
+def test_an_upload_may_be_larger_than_a_chat_body_but_is_bounded() -> None:
+    from ui.guard import MAX_UPLOAD_BYTES
+
+    body = b"x" * 100  # over the 10-byte test limit for other routes
+    assert call("/gradio_api/upload", [body], headers=MULTIPART) == (200, body)
+    assert call("/gradio_api/call/answer", [body])[0] == 413
+    declared = [*MULTIPART, (b"content-length", str(MAX_UPLOAD_BYTES + 1).encode())]
+    status, reply = call("/gradio_api/upload", [b""], headers=declared)
+    assert status == 413 and b"over" in reply
 
 
 @pytest.mark.parametrize(
@@ -78,6 +89,13 @@ def test_upload_routes_are_closed() -> None:
 def test_raw_api_calls_with_the_wrong_values_are_refused_with_a_message(body: bytes) -> None:
     status, reply = call("/gradio_api/call/answer", [body], limit=1000)
     assert status == 422 and b"question, history, k" in reply
+
+
+def test_raw_conversation_call_needs_two_values() -> None:
+    status, reply = call("/gradio_api/call/conversation", [b'{"data": ["q"]}'], limit=1000)
+    assert status == 422 and b"questions, k" in reply
+    body = b'{"data": [["q1", "q2"], 5]}'
+    assert call("/gradio_api/call/conversation", [body], limit=1000) == (200, body)
 
 
 def test_raw_api_call_with_three_values_passes() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
-from ui import app, render
+from ui import app, render, serve
 
 # Gradio's queue statistics use a pandas option that pandas 3 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings(r"ignore:::gradio\.queueing")
@@ -183,6 +183,44 @@ def test_article_view_numbers_paragraphs_greys_boilerplate_and_marks_the_citatio
     assert "qa-cited" not in render.article_html([doc])
 
 
+def test_article_view_shows_the_cited_article_of_several():
+    first = document("First headline", "Intro")
+    other = Document(
+        "other.txt",
+        "Other headline",
+        "Other headline\n\nBody",
+        (
+            Paragraph("other.txt", 1, 0, 14, "Other headline"),
+            Paragraph("other.txt", 2, 16, 20, "Body"),
+        ),
+    )
+    cited = Citation("other.txt", 2, "Body", 0, 4, 1.0, title="Other headline")
+    html = render.article_html([first, other], [cited])
+    assert "Other headline" in html and "First headline" not in html  # one article shown
+    assert "<mark>Body</mark>" in html
+    assert "First headline" in render.article_html([first, other])  # none cited: the first
+    assert "Other headline" in render.article_html([first, other], (), focus="other.txt")
+
+
+def test_multi_article_answers_name_the_article_in_links_and_sources():
+    titled = Citation(DOC, 10, PARAGRAPH, *SPAN, 7.69, title="Grain <deal> ends")
+    result = make_answer(citations=(titled,), multi_article=True)
+    main, sources = render.answer_messages(result)
+    assert "[Grain &lt;deal&gt; ends ¶10]" in main["content"]
+    assert '<span class="qa-source-title">Grain &lt;deal&gt; ends</span>' in sources["content"]
+    single = render.answer_messages(make_answer(citations=(titled,)))
+    assert "[¶10]" in single[0]["content"] and "qa-source-title" not in single[1]["content"]
+
+
+def test_article_picker_lists_every_article_and_tells_repeated_titles_apart():
+    from ui.panels import ALL_ARTICLES, article_choices
+
+    docs = [document("Same"), Document("b.txt", "Same", "Same", ()), document("Unique")]
+    choices = article_choices(docs)
+    assert choices[0] == ("All 3 articles", ALL_ARTICLES)
+    assert choices[1:] == [(f"Same ({DOC})", DOC), ("Same (b.txt)", "b.txt"), ("Unique", DOC)]
+
+
 # --- the chat handler, as a plain function -------------------------------------------
 
 
@@ -195,9 +233,13 @@ class FakePipeline:
         default_factory=lambda: {DOC: document("Headline", "Intro", PARAGRAPH)}
     )
     calls: list[tuple[str, list[str] | None, int]] = field(default_factory=list)
+    scopes: list[list[str] | None] = field(default_factory=list)  # doc_ids of each call
 
-    def answer(self, question: str, history: list[str] | None = None, k: int = 5) -> Answer:
+    def answer(
+        self, question: str, history: list[str] | None = None, k: int = 5, doc_ids=None
+    ) -> Answer:
         self.calls.append((question, history, k))
+        self.scopes.append(doc_ids)
         if isinstance(self.result, Exception):
             raise self.result
         return self.result
@@ -211,7 +253,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePipeline]:
 
 
 def test_handler_appends_question_answer_and_sources(fake):
-    box, chat, history, article = app.respond("Who directs the Center?", [], [], k=3)
+    box, chat, history, article, turns = app.respond("Who directs the Center?", [], [], k=3)
+    assert turns == [fake.result]
     assert box == ""  # the textbox is cleared for the next question
     assert [m["role"] for m in chat] == ["user", "assistant", "assistant"]
     assert chat[0]["content"] == "Who directs the Center?"
@@ -221,9 +264,25 @@ def test_handler_appends_question_answer_and_sources(fake):
     assert fake.calls == [("Who directs the Center?", None, 3)]
 
 
+def test_handler_keeps_the_answers_for_the_export_and_passes_the_article_choice(fake):
+    _, chat, history, _, turns = app.respond("First?", [], [], doc_id=DOC)
+    _, _, _, _, turns = app.respond("Second?", chat, history, turns=turns)
+    assert turns == [fake.result, fake.result]
+    assert fake.scopes == [[DOC], None]  # one article, then all of them
+
+
+def test_converse_asks_each_question_after_the_earlier_ones(fake):
+    turns = app.converse(["First?", "Second?", "Third?"], 4, None, None)
+    assert len(turns) == 3
+    assert [c[1] for c in fake.calls] == [None, ["First?"], ["First?", "Second?"]]
+    for bad in ([], "First?", ["q"] * (app.MAX_CONVERSATION + 1)):
+        with pytest.raises(ValueError):
+            app.converse(bad, 4, None, None)
+
+
 def test_handler_passes_earlier_questions_oldest_first(fake):
-    _, chat, history, _ = app.respond("First?", [], [])
-    _, chat, history, _ = app.respond("Second?", chat, history)
+    _, chat, history, _, _ = app.respond("First?", [], [])
+    _, chat, history, _, _ = app.respond("Second?", chat, history)
     app.respond("Third?", chat, history)
     assert [call[1] for call in fake.calls] == [None, ["First?"], ["First?", "Second?"]]
 
@@ -233,7 +292,7 @@ def test_handler_passes_earlier_questions_oldest_first(fake):
     [("", "question is empty"), ("   ", "question is empty"), ("x" * 2001, "2,001 characters")],
 )
 def test_handler_turns_bad_input_into_a_friendly_reply(fake, question, reason):
-    box, chat, history, _ = app.respond(question, [], ["Earlier?"])
+    box, chat, history, _, _ = app.respond(question, [], ["Earlier?"])
     assert box == question  # kept, so the user can fix it
     assert len(chat) == 1 and chat[0]["role"] == "assistant"
     assert chat[0]["content"].startswith('<div class="qa-error">⚠️ ')
@@ -244,7 +303,7 @@ def test_handler_turns_bad_input_into_a_friendly_reply(fake, question, reason):
 
 def test_handler_hides_unexpected_errors(fake, caplog):
     fake.result = RuntimeError("index file is corrupt at /secret/path")
-    _, chat, _, _ = app.respond("Who?", [], [])
+    _, chat, _, _, _ = app.respond("Who?", [], [])
     assert chat == [render.error_message(render.UNEXPECTED_ERROR)]
     assert "secret" not in chat[0]["content"] and "Traceback" not in chat[0]["content"]
     assert "answering 'Who?' failed" in caplog.text  # the details go to the server log
@@ -257,7 +316,7 @@ def test_handler_hides_unexpected_errors(fake, caplog):
 def server(real_settings) -> Iterator[str]:
     """The app on a free loopback port, models loaded once for the module."""
     demo = app.build_app(real_settings)
-    url = app.launch(demo, port=app.free_port(), block=False)
+    url = serve.launch(demo, port=serve.free_port(), block=False)
     yield url
     demo.close()
 
@@ -311,7 +370,7 @@ def test_only_answer_is_a_public_endpoint(client):
 @pytest.mark.slow
 @pytest.mark.parametrize("question", app.EXAMPLES)
 def test_examples_are_answered_with_a_marked_source(real_settings, question):
-    _, chat, _, article = app.respond(question, [], [], settings=real_settings)
+    _, chat, _, article, _ = app.respond(question, [], [], settings=real_settings)
     assert "qa-abstain" not in chat[1]["content"], f"{question!r} abstained"
     sources = [m for m in chat if m.get("metadata", {}).get("title") == "Sources"]
     assert len(sources) == 1 and "<mark>" in sources[0]["content"]
@@ -350,24 +409,24 @@ def test_the_guard_passes_ordinary_requests(client, real_settings) -> None:
 
 
 def test_serving_off_loopback_needs_a_login_or_an_explicit_no_auth(monkeypatch, capsys):
-    monkeypatch.delenv(app.AUTH_ENV, raising=False)
-    assert app.serving_auth("127.0.0.1", None, False) is None
-    assert app.serving_auth("0.0.0.0", "ann:s3cret", False) == ("ann", "s3cret")
+    monkeypatch.delenv(serve.AUTH_ENV, raising=False)
+    assert serve.serving_auth("127.0.0.1", None, False) is None
+    assert serve.serving_auth("0.0.0.0", "ann:s3cret", False) == ("ann", "s3cret")
     with pytest.raises(ValueError, match="--auth user:password"):
-        app.serving_auth("0.0.0.0", None, False)
+        serve.serving_auth("0.0.0.0", None, False)
     with pytest.raises(ValueError, match="must be user:password"):
-        app.serving_auth("0.0.0.0", "nopassword", False)
-    assert app.serving_auth("0.0.0.0", None, True) is None
+        serve.serving_auth("0.0.0.0", "nopassword", False)
+    assert serve.serving_auth("0.0.0.0", None, True) is None
     assert "without a login" in capsys.readouterr().err
-    monkeypatch.setenv(app.AUTH_ENV, "bob:pw")
-    assert app.serving_auth("192.0.2.1", None, False) == ("bob", "pw")
+    monkeypatch.setenv(serve.AUTH_ENV, "bob:pw")
+    assert serve.serving_auth("192.0.2.1", None, False) == ("bob", "pw")
 
 
 def test_qa_serve_refuses_an_open_host_before_loading_models(monkeypatch, capsys):
     from qa import cli
 
-    monkeypatch.delenv(app.AUTH_ENV, raising=False)
-    monkeypatch.setattr(app, "build_app", lambda *a, **k: pytest.fail("models loaded"))
+    monkeypatch.delenv(serve.AUTH_ENV, raising=False)
+    monkeypatch.setattr(serve, "build_app", lambda *a, **k: pytest.fail("models loaded"))
     assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
     assert "--auth user:password" in capsys.readouterr().err
 

@@ -1,33 +1,33 @@
-"""The chat UI on Gradio 6: ``qa serve``, or ``launch(build_app())`` from code.
+"""The chat UI on Gradio 6: ``qa serve``, or ``ui.serve.launch(build_app())`` from code.
 
-Only wiring lives here; ``ui.render`` turns answers into HTML and can be tested without a
-server. The one public endpoint is ``/answer``, which returns ``Answer.to_dict()``.
+Only wiring lives here: ``ui.render`` turns answers into HTML, ``ui.session`` holds each
+session's own article, ``ui.panels`` lays out the controls. The public endpoints are
+``/answer`` (``Answer.to_dict()``) and ``/conversation`` (a whole conversation as JSON).
 """
 
 # No `from __future__ import annotations` here: gr.api reads the endpoint's return annotation
 # at run time to describe it, and a string would not do.
 
-import argparse
 import logging
-import os
-import socket
-import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from html import escape
-from typing import Any, NamedTuple
+from typing import Any
 
 import gradio as gr
-from starlette.middleware import Middleware
 
-from qa.options import settings_from_args
+from qa.documents import CorpusError
+from qa.export import conversation_json, conversation_markdown
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings
 from qa.types import Answer
 from qa.validation import validate_question
 from ui import render
-from ui.assets import CSS, ON_LOAD_JS, SCROLL_TO_CITED_JS, THEME
-from ui.guard import RequestGuard
+from ui.assets import DOWNLOAD_JS, SCROLL_TO_CITED_JS
+from ui.panels import ALL_ARTICLES, ArticlePanel, ChatPanel, article_panel, chat_panel
+from ui.session import OwnArticle, SessionArticles, article_status, make_article
 
 log = logging.getLogger(__name__)
 
@@ -51,29 +51,13 @@ QUEUE_SIZE = 32  # waiting requests beyond this are refused with "queue full", n
 HEADER = (
     "## Ask the article\n"
     "Answers are quoted word for word from the article, with ¶ citations. "
-    "Follow-up questions may refer to earlier ones. Click a ¶ to find it in the article."
+    "Follow-up questions may refer to earlier ones. Click a ¶ to find it in the article, "
+    "or bring your own article below it."
 )
 
-# Secure defaults: no share tunnel, no server-side rendering (Node), the upload route closed
-# and request bodies bounded (ui.guard), no run history kept in the browser, no monitoring or
-# MCP endpoints.
-LAUNCH_OPTIONS: dict[str, Any] = {
-    "share": False,
-    "ssr_mode": False,
-    "max_file_size": "1mb",
-    "show_error": False,
-    "footer_links": ["api"],
-    "run_history": False,
-    "enable_monitoring": False,
-    "mcp_server": False,
-    "pwa": False,
-    "theme": THEME,
-    "css": CSS,
-    "js": ON_LOAD_JS,
-    "app_kwargs": {"middleware": [Middleware(RequestGuard)]},
-}
-
-ChatTurn = tuple[str, list[render.Message], list[str], Any]
+# (textbox, chat, questions so far, article view, answers so far)
+ChatTurn = tuple[str, list[render.Message], list[str], Any, list[Answer]]
+Serving = PipelinePool | OwnArticle
 
 
 def ask(
@@ -81,12 +65,14 @@ def ask(
     history: Sequence[str],
     k: int,
     settings: Settings | None = None,
-    pool: PipelinePool | None = None,
+    pool: Serving | None = None,
+    doc_ids: Sequence[str] | None = None,
 ) -> Answer:
-    """What ``qa.answer(question, history, k=k)`` returns, for the UI's corpus."""
+    """What ``qa.answer(question, history, k=k, doc_ids=doc_ids)`` returns, for the UI's
+    corpus (or a session's own article, when ``pool`` is one)."""
     # History goes through as given: answer() rejects a bare string instead of splitting it.
     serving = pool if pool is not None else get_pipeline(settings)
-    return serving.answer(question, history or None, k=k)
+    return serving.answer(question, history or None, k=k, doc_ids=doc_ids)
 
 
 def respond(
@@ -96,113 +82,185 @@ def respond(
     k: int = Settings.k,
     show_alternatives: bool = True,
     settings: Settings | None = None,
-    pool: PipelinePool | None = None,
+    pool: Serving | None = None,
+    *,
+    turns: list[Answer] | None = None,
+    doc_id: str = ALL_ARTICLES,
 ) -> ChatTurn:
-    """One chat turn: (textbox, chat, history, article view). Never raises.
+    """One chat turn: (textbox, chat, history, article view, answers). Never raises.
 
-    ``history`` holds the questions answered so far, oldest first. A question that fails
-    stays in the textbox to be fixed, the chat gets a friendly reply, and the article view
-    is left as it is.
+    ``history`` holds the questions answered so far, oldest first; ``turns`` their answers
+    (for the export); ``doc_id`` limits the question to one article of the corpus. A
+    question that fails stays in the textbox to be fixed, the chat gets a friendly reply,
+    and the article view is left as it is.
     """
-    chat, history = list(chat or []), list(history or [])
+    chat, history, turns = list(chat or []), list(history or []), list(turns or [])
+    doc_ids = [doc_id] if doc_id else None
     try:
         # Checked here too, so a blank question is answered before any model loads.
         question = validate_question(message, (settings or Settings()).max_question_chars)
-        result = ask(question, history, int(k), settings, pool)
+        result = ask(question, history, int(k), settings, pool, doc_ids)
     except ValueError as err:  # bad input: the message says what to fix
-        return message, [*chat, render.error_message(str(err))], history, gr.skip()
+        reply = [*chat, render.error_message(str(err))]
+        return message, reply, history, gr.skip(), turns
     except Exception:  # a bug or a broken index: log it, never show a traceback
         log.exception("answering %r failed", message)
-        return message, [*chat, render.error_message(render.UNEXPECTED_ERROR)], history, gr.skip()
+        reply = [*chat, render.error_message(render.UNEXPECTED_ERROR)]
+        return message, reply, history, gr.skip(), turns
     turn = [render.user_message(question), *render.answer_messages(result, show_alternatives)]
     documents = (pool if pool is not None else get_pipeline(settings)).documents.values()
-    return (
-        "",
-        chat + turn,
-        [*history, question],
-        render.article_html(documents, result.citations),
-    )
+    article = render.article_html(documents, result.citations, doc_id or None)
+    return "", chat + turn, [*history, question], article, [*turns, result]
 
 
-class ChatPanel(NamedTuple):
-    chat: gr.Chatbot
-    box: gr.Textbox
-    examples: gr.Examples
-    clear: gr.Button
-    k: gr.Slider
-    show_alternatives: gr.Checkbox
-    history: gr.State
+def _serving(pool: PipelinePool, articles: SessionArticles, request: gr.Request | None) -> Serving:
+    """The session's own article if it gave one, else the corpus."""
+    own = articles.get(request.session_hash if request else None)
+    return own if own is not None else pool
 
 
-def _chat_panel(settings: Settings) -> ChatPanel:
-    chat = gr.Chatbot(
-        elem_id="qa-chat",
-        label="Chat",
-        show_label=False,
-        height=520,
-        placeholder="Ask a question about the article, or pick an example below.",
-        latex_delimiters=[],  # a "$$" in an article is money, not math
-        buttons=[],  # copy buttons would copy the HTML source of the replies
-        feedback_options=None,
-    )
-    box = gr.Textbox(
-        elem_id="qa-question",
-        show_label=False,
-        placeholder="Ask about the article…",
-        max_length=settings.max_question_chars,
-        submit_btn="Ask",
-    )
-    examples = gr.Examples(
-        [[q] for q in EXAMPLES],
-        inputs=[box],
-        label="Examples",
-        elem_id="qa-examples",
-        api_visibility="private",
-    )
-    with gr.Accordion("Settings", open=False):
-        k = gr.Slider(
-            1, MAX_K, value=settings.k, step=1, precision=0, label="Passages retrieved (k)"
+def _wire_chat(
+    chat: ChatPanel, pane: ArticlePanel, settings: Settings, pool: PipelinePool, articles
+) -> None:
+    def on_ask(message, chat_value, history, k, show, turns, doc_id, request: gr.Request):
+        serving = _serving(pool, articles, request)
+        scope = doc_id if serving is pool else ALL_ARTICLES
+        return respond(
+            message, chat_value, history, k, show, settings, serving, turns=turns, doc_id=scope
         )
-        show_alternatives = gr.Checkbox(True, label="Show alternative answers")
-    clear = gr.Button("Clear chat", variant="secondary", size="sm")
-    return ChatPanel(chat, box, examples, clear, k, show_alternatives, gr.State([]))
 
+    def on_clear(doc_id: str, request: gr.Request):
+        documents = _serving(pool, articles, request).documents.values()
+        return "", [], [], render.article_html(documents, (), doc_id or None), []
 
-def _wire_chat(panel: ChatPanel, article: gr.HTML, settings: Settings, pool: PipelinePool) -> None:
-    def on_ask(message: str, chat: list, history: list, k: int, show: bool) -> ChatTurn:
-        return respond(message, chat, history, k, show, settings, pool)
-
-    def on_clear() -> ChatTurn:
-        return "", [], [], render.article_html(pool.documents.values())
-
-    inputs = [panel.box, panel.chat, panel.history, panel.k, panel.show_alternatives]
-    outputs = [panel.box, panel.chat, panel.history, article]
+    inputs = [chat.box, chat.chat, chat.history, chat.k, chat.show_alternatives, chat.turns]
+    inputs.append(pane.picker)
+    outputs = [chat.box, chat.chat, chat.history, pane.article, chat.turns]
     lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
-    triggers = [panel.box.submit, panel.examples.load_input_event.then]
-    for trigger in triggers:
+    for trigger in (chat.box.submit, chat.examples.load_input_event.then):
         event = trigger(on_ask, inputs, outputs, api_visibility="private", **lane)
         event.then(None, js=SCROLL_TO_CITED_JS, api_visibility="private")
     # The chatbot's own trash icon clears the messages only; reset the history with them.
-    for trigger in (panel.clear.click, panel.chat.clear):
-        trigger(on_clear, None, outputs, api_visibility="private", queue=False)
+    for trigger in (chat.clear.click, chat.chat.clear):
+        trigger(on_clear, [pane.picker], outputs, api_visibility="private", queue=False)
+    pane.picker.change(on_clear, [pane.picker], outputs, api_visibility="private", queue=False)
+    chat.export.click(
+        lambda turns: conversation_markdown(turns),
+        [chat.turns],
+        [chat.export_text],
+        api_visibility="private",
+        queue=False,
+    ).then(None, [chat.export_text], None, js=DOWNLOAD_JS, api_visibility="private")
 
 
-def _register_api(settings: Settings, pool: PipelinePool) -> None:
-    def answer(question: str, history: list[str] | None = None, k: int = Settings.k) -> dict:
-        """Answer a question about the article. Returns qa.Answer.to_dict() as JSON.
+def _wire_own_article(
+    chat: ChatPanel, pane: ArticlePanel, pool: PipelinePool, articles: SessionArticles
+) -> None:
+    # Gradio finds the progress tracker by its default value, so the call stays in the signature.
+    def on_load(text: str, upload: str | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+        progress(0.1, desc="Reading the article")
+        started = time.perf_counter()
+        try:
+            article = make_article(pool, text, upload)
+        except CorpusError as err:
+            return (f"⚠️ {err}", gr.skip(), None, *([gr.skip()] * 6))
+        articles.put(request.session_hash, article)
+        status = article_status(article, time.perf_counter() - started)
+        view = render.article_html(article.documents.values())
+        hide = gr.update(visible=False)
+        return status, view, None, hide, hide, "", [], [], []
+
+    def on_reset(request: gr.Request):
+        articles.drop(request.session_hash)
+        view = render.article_html(pool.documents.values())
+        picker = gr.update(visible=len(pool.documents) > 1)
+        return "", view, None, picker, gr.update(visible=True), "", [], [], []
+
+    outputs = [pane.status, pane.article, pane.upload, pane.picker, chat.example_box]
+    outputs += [chat.box, chat.chat, chat.history, chat.turns]
+    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
+    for trigger in (pane.use_text.click, pane.upload.upload):
+        trigger(on_load, [pane.paste, pane.upload], outputs, api_visibility="private", **lane)
+    pane.reset.click(on_reset, None, outputs, api_visibility="private", queue=False)
+
+
+def _register_api(settings: Settings, pool: PipelinePool, articles: SessionArticles) -> None:
+    def answer(
+        question: str,
+        history: list[str] | None = None,
+        k: int = Settings.k,
+        request: gr.Request = None,
+    ) -> dict:
+        """Answer a question about the article (this session's own, if /use_article gave one).
+        Returns qa.Answer.to_dict() as JSON.
 
         Args:
             question: the question, at most 2000 characters.
             history: earlier questions of the conversation, oldest first.
             k: how many passages to read (1 to 100).
         """
-        try:
-            return ask(question, history or [], k, settings, pool).to_dict()
-        except ValueError as err:
-            # Gradio renders an Error's message as HTML in the browser's modal.
-            raise gr.Error(escape(str(err), quote=False), print_exception=False) from None
+        serving = _serving(pool, articles, request)
+        with _api_errors():
+            return ask(question, history or [], k, settings, serving).to_dict()
 
-    gr.api(answer, api_name="answer", concurrency_id=MODEL_LANE, concurrency_limit=pool.size)
+    def conversation(questions: list[str], k: int = Settings.k, request: gr.Request = None) -> dict:
+        """Ask questions in turn, each a follow-up of the ones before, and return the whole
+        conversation as JSON: the same content as the UI's Markdown export.
+
+        Args:
+            questions: the questions, oldest first (at most 20).
+            k: how many passages to read (1 to 100).
+        """
+        serving = _serving(pool, articles, request)
+        with _api_errors():
+            return conversation_json(converse(questions, k, settings, serving))
+
+    def use_article(text: str, name: str = "", request: gr.Request = None) -> dict:
+        """Give this session its own article; /answer and /conversation then answer about it.
+
+        Args:
+            text: the article's text, or a saved web page's HTML when name ends in .html.
+            name: a name for it, e.g. "page.html" (optional).
+        """
+        with _api_errors():
+            article = make_article(pool, text, None, name)
+        articles.put(request.session_hash, article)
+        document = article.docs[0]
+        return {
+            "doc_id": document.id,
+            "title": document.title,
+            "paragraphs": len(document.paragraphs),
+        }
+
+    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
+    for endpoint in (answer, conversation, use_article):
+        gr.api(endpoint, api_name=endpoint.__name__, **lane)
+
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """Bad input becomes an error message for the caller (escaped: Gradio shows it as HTML)."""
+    try:
+        yield
+    except ValueError as err:  # CorpusError included
+        raise gr.Error(escape(str(err), quote=False), print_exception=False) from None
+
+
+MAX_CONVERSATION = 20  # questions per /conversation call; bounds one caller's work
+
+
+def converse(
+    questions: Sequence[str], k: int, settings: Settings | None, pool: Serving | None
+) -> list[Answer]:
+    """Each question answered with the earlier ones as its history."""
+    if isinstance(questions, str) or not isinstance(questions, Sequence) or not questions:
+        raise ValueError("questions must be a non-empty list of questions, oldest first")
+    if len(questions) > MAX_CONVERSATION:
+        raise ValueError(f"at most {MAX_CONVERSATION} questions per conversation")
+    turns: list[Answer] = []
+    for number, question in enumerate(questions):
+        turns.append(ask(question, list(questions[:number]), k, settings, pool))
+    return turns
 
 
 def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY) -> gr.Blocks:
@@ -212,93 +270,24 @@ def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY
     """
     settings = settings or Settings()
     pool = PipelinePool(settings, workers)  # load once, before any question
-    documents = pool.documents.values()
-    with gr.Blocks(title="Ask the article", analytics_enabled=False) as demo:
+    articles = SessionArticles()
+    # Cached files (uploads) older than 10 minutes are deleted every 10 minutes: an upload
+    # is read at once, so only a stray one (never handed to us) could linger that long.
+    blocks = {"title": "Ask the article", "analytics_enabled": False, "delete_cache": (600, 600)}
+    with gr.Blocks(**blocks) as demo:
         gr.Markdown(HEADER)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
-                panel = _chat_panel(settings)
+        with gr.Row(equal_height=False, elem_id="qa-layout"):
+            with gr.Column(scale=3, min_width=320):
+                chat = chat_panel(settings, EXAMPLES, MAX_K)
             with gr.Column(scale=2, min_width=320):
-                gr.Markdown("### Article")
-                article = gr.HTML(
-                    render.article_html(documents), elem_id="qa-article", js_on_load=None
-                )
-        _wire_chat(panel, article, settings, pool)
-        _register_api(settings, pool)
+                pane = article_panel(pool.documents.values())
+        _wire_chat(chat, pane, settings, pool, articles)
+        _wire_own_article(chat, pane, pool, articles)
+        _register_api(settings, pool, articles)
+
+        def forget(request: gr.Request) -> None:  # the tab closed: its article goes too
+            articles.drop(request.session_hash)
+
+        demo.unload(forget)
     demo.queue(default_concurrency_limit=pool.size, max_size=QUEUE_SIZE)
     return demo
-
-
-def launch(
-    demo: gr.Blocks,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    *,
-    block: bool = True,
-    auth: tuple[str, str] | None = None,
-) -> str:
-    """Start the server with the secure defaults; returns its local URL.
-
-    With ``block=False`` it returns at once (for tests); stop it with ``demo.close()``.
-    """
-    _, url, _ = demo.launch(
-        server_name=host,
-        server_port=port,
-        prevent_thread_lock=not block,
-        auth=auth,
-        **LAUNCH_OPTIONS,
-    )
-    return url
-
-
-AUTH_ENV = "QA_AUTH"  # "user:password", the same as --auth
-
-
-def is_loopback(host: str) -> bool:
-    return host in {"localhost", "::1"} or host.startswith("127.")
-
-
-def serving_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | None:
-    """The login to require: none on loopback; elsewhere --auth / $QA_AUTH, or an explicit
-    --no-auth (warned about). ValueError when a non-loopback host has neither."""
-    auth = auth or os.environ.get(AUTH_ENV)
-    if auth:
-        user, sep, password = auth.partition(":")
-        if not sep or not user or not password:
-            raise ValueError("--auth must be user:password")
-        return user, password
-    if is_loopback(host) or no_auth:
-        if not is_loopback(host):
-            print(f"warning: serving on {host} without a login (--no-auth)", file=sys.stderr)
-        return None
-    raise ValueError(
-        f"serving on {host} exposes the app to your network: pass --auth user:password "
-        f"(or set {AUTH_ENV}), or --no-auth to serve without a login"
-    )
-
-
-def free_port(host: str = DEFAULT_HOST) -> int:
-    """A port nobody listens on right now, for tests and one-off servers."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def serve_cli(args: argparse.Namespace) -> int:
-    """``qa serve``: build the UI over the chosen corpus and serve until interrupted."""
-    settings = settings_from_args(args)
-    host = getattr(args, "host", DEFAULT_HOST)
-    port = getattr(args, "port", DEFAULT_PORT)
-    auth = serving_auth(host, getattr(args, "auth", None), getattr(args, "no_auth", False))
-    print("Loading the index and models…", flush=True)
-    demo = build_app(settings, getattr(args, "workers", MODEL_CONCURRENCY))
-    try:
-        launch(demo, host, port, auth=auth)
-    except OSError as err:  # most often: the port is taken
-        log.debug("launch failed: %s", err)
-        print(
-            f"error: cannot serve on {host}:{port} (in use?); pick another with --port",
-            file=sys.stderr,
-        )
-        return 1
-    return 0

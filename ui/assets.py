@@ -80,3 +80,18 @@ SCROLL_TO_CITED_JS = """
   }));
 }
 """
+
+# Saves the exported Markdown from the browser: the text is already on the page, so no file
+# is written on the server and nothing is served back.
+DOWNLOAD_JS = """
+(markdown) => {
+  const url = URL.createObjectURL(new Blob([markdown], { type: 'text/markdown' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = 'conversation.md';
+  document.body.appendChild(link);
+  link.click();
+  setTimeout(() => { URL.revokeObjectURL(url); link.remove(); }, 1000);
+  return [];
+}
+"""

@@ -12,7 +12,8 @@ import argparse
 import statistics
 import time
 
-from ui.app import EXAMPLES, build_app, free_port, launch
+from ui.app import EXAMPLES, build_app
+from ui.serve import free_port, launch
 
 
 def measure(url: str, questions: list[str]) -> list[float]:

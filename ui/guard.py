@@ -1,8 +1,10 @@
-"""An ASGI guard in front of the Gradio app: closed upload route, bounded request bodies.
+"""An ASGI guard in front of the Gradio app: bounded request bodies, a narrow upload route.
 
-The app takes no files, so ``POST .../upload`` is refused outright (any web page can send a
-multipart POST without a CORS preflight, and Gradio would store what it gets). Every request
-body is bounded before any JSON parsing: by Content-Length when given, else while it streams.
+Every request body is bounded before any parsing: by Content-Length when given, else while
+it streams. The upload route (a user's own article) takes one multipart body of at most
+``MAX_UPLOAD_BYTES``; Gradio's progress stream for uploads is closed, and the stray files any
+web page could post there (a multipart POST needs no CORS preflight) are deleted by Gradio's
+cache sweep (ui.app), while the ones the app is handed are read and deleted at once.
 """
 
 from __future__ import annotations
@@ -21,9 +23,16 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # A chat turn carries the conversation so far (HTML of earlier answers); 2 MB holds hundreds
 # of turns and stops a 50 MB body before it is read into memory or parsed.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# A saved news page with its scripts and styles: qa.extract.MAX_HTML_BYTES plus the multipart
+# envelope.
+MAX_UPLOAD_BYTES = 5_000_000 + 64 * 1024
 # Public endpoints and their parameters: a raw call with a wrong count is refused with a
 # message here (Gradio itself answers {"error": null}).
-API_PARAMETERS = {"answer": ("question", "history", "k")}
+API_PARAMETERS = {
+    "answer": ("question", "history", "k"),
+    "conversation": ("questions", "k"),
+    "use_article": ("text", "name"),
+}
 _API_CALL = re.compile(r"/gradio_api/(?:call|run)/(\w+)$")
 
 
@@ -37,16 +46,23 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "").rstrip("/")
-        if path.endswith("/upload") or path.endswith("/upload_progress"):
-            await refuse(send, 403, "This app takes no file uploads.")
+        if path.endswith("/upload_progress"):
+            await refuse(send, 403, "Upload progress is not served.")
             return
+        limit = self.max_body
+        if path.endswith("/upload"):
+            content_type = header(scope, b"content-type") or ""
+            if scope.get("method") != "POST" or not content_type.startswith("multipart/form-data"):
+                await refuse(send, 403, "Uploads are multipart POSTs of one article file.")
+                return
+            limit = MAX_UPLOAD_BYTES
         declared = header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            await refuse(send, 413, f"Request body over {self.max_body:,} bytes.")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await refuse(send, 413, f"Request body over {limit:,} bytes.")
             return
-        body = await read_bounded(receive, self.max_body)
+        body = await read_bounded(receive, limit)
         if body is None:
-            await refuse(send, 413, f"Request body over {self.max_body:,} bytes.")
+            await refuse(send, 413, f"Request body over {limit:,} bytes.")
             return
         problem = check_api_call(scope, body)
         if problem:

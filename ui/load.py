@@ -19,7 +19,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ui.app import EXAMPLES, QUEUE_SIZE, build_app, free_port, launch
+from ui.app import EXAMPLES, QUEUE_SIZE, build_app
+from ui.serve import free_port, launch
 
 MAX_REQUESTS_PER_USER = 500  # a hard bound on top of the time limit
 

@@ -12,26 +12,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from qa.export import confidence_level
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
+
+__all__ = ["confidence_level"]  # re-exported: words for a confidence, shared with the export
 
 Message = dict[str, Any]  # a Gradio chat message: role, content and optional metadata
 
-# Answer.confidence estimates the chance that the answer is right. Words read faster than
-# numbers; the number stays beside them, small, for those who want it.
-CONFIDENCE_LEVELS: tuple[tuple[float, str], ...] = ((0.85, "high"), (0.5, "medium"))
 SOURCES_TITLE = "Sources"
 NEAREST_TITLE = "Nearest passages"
 ALTERNATIVES_TITLE = "Other possible answers"
 ERROR_PREFIX = "⚠️ "
 UNEXPECTED_ERROR = "Sorry, something went wrong while answering. Please try again."
-
-
-def confidence_level(confidence: float) -> str:
-    """``high``, ``medium`` or ``low``."""
-    for threshold, name in CONFIDENCE_LEVELS:
-        if confidence >= threshold:
-            return name
-    return "low"
 
 
 def paragraph_anchor(doc_id: str, paragraph: int) -> str:
@@ -56,11 +48,13 @@ def highlight(text: str, start: int | None, end: int | None) -> str:
     return text_html(text[:start]) + marked + text_html(text[end:])
 
 
-def cite_link(citation: Citation, label: str | None = None) -> str:
-    """A ¶ link to the cited paragraph in the article view."""
+def cite_link(citation: Citation, label: str | None = None, with_title: bool = False) -> str:
+    """A ¶ link to the cited paragraph in the article view; ``with_title`` names the article
+    in the label (a corpus of several articles)."""
     anchor = paragraph_anchor(citation.doc_id, citation.paragraph)
-    label = label or f"[¶{citation.paragraph}]"
-    hint = escape(f"{citation.doc_id} ¶{citation.paragraph}", quote=True)
+    label = label or citation.label(with_title)
+    where = f"{citation.title} ({citation.doc_id})" if citation.title else citation.doc_id
+    hint = escape(f"{where} ¶{citation.paragraph}", quote=True)
     return f'<a class="qa-cite" href="#{anchor}" title="{hint}">{escape(label)}</a>'
 
 
@@ -73,18 +67,18 @@ def confidence_html(confidence: float) -> str:
     )
 
 
-def _alternative_html(alternative: Alternative) -> str:
+def _alternative_html(alternative: Alternative, with_title: bool = False) -> str:
     level = confidence_level(alternative.confidence)
     return (
-        f"“{text_html(alternative.text)}” {cite_link(alternative.citation)} "
+        f"“{text_html(alternative.text)}” {cite_link(alternative.citation, None, with_title)} "
         f'<span class="qa-conf qa-conf-{level}" title="confidence {alternative.confidence:.2f}">'
         f"{level}</span>"
     )
 
 
-def alternatives_message(alternatives: Sequence[Alternative]) -> Message:
+def alternatives_message(alternatives: Sequence[Alternative], with_title: bool = False) -> Message:
     """Runner-up answers in a collapsed block, so a long tail never crowds the answer."""
-    items = "".join(f"<li>{_alternative_html(a)}</li>" for a in alternatives)
+    items = "".join(f"<li>{_alternative_html(a, with_title)}</li>" for a in alternatives)
     content = f'<ul class="qa-alts">{items}</ul>'
     return _collapsible(ALTERNATIVES_TITLE, content, len(alternatives), "candidate")
 
@@ -115,7 +109,7 @@ def answer_html(result: Answer, show_alternatives: bool = True) -> str:
         if result.passages:
             body += '<div class="qa-meta">The nearest passages are below.</div>'
         return f'<div class="qa-answer qa-abstain">{understood_html(result)}{body}</div>'
-    links = " ".join(cite_link(c) for c in result.citations)
+    links = " ".join(cite_link(c, None, result.multi_article) for c in result.citations)
     parts = [
         understood_html(result),
         f'<div class="qa-text"><strong>{text_html(result.text)}</strong> {links}</div>',
@@ -127,10 +121,14 @@ def answer_html(result: Answer, show_alternatives: bool = True) -> str:
     return f'<div class="qa-answer">{"".join(parts)}</div>'
 
 
-def source_html(citation: Citation) -> str:
-    """One cited paragraph: its ¶ link and score, then its text with the answer marked."""
+def source_html(citation: Citation, with_title: bool = False) -> str:
+    """One cited paragraph: its ¶ link (and article title) and score, then its text with the
+    answer marked."""
+    title = ""
+    if with_title and citation.title:
+        title = f'<span class="qa-source-title">{text_html(citation.title)}</span> '
     head = (
-        f'<div class="qa-source-head">{cite_link(citation, f"¶{citation.paragraph}")} '
+        f'<div class="qa-source-head">{title}{cite_link(citation, f"¶{citation.paragraph}")} '
         f'<span class="qa-score" title="reranker score; higher is more relevant">'
         f"score {citation.score:.2f}</span></div>"
     )
@@ -149,8 +147,9 @@ def _collapsible(title: str, content: str, count: int, noun: str) -> Message:
     }
 
 
-def sources_message(title: str, citations: Sequence[Citation]) -> Message:
-    content = f'<div class="qa-sources">{"".join(source_html(c) for c in citations)}</div>'
+def sources_message(title: str, citations: Sequence[Citation], with_title: bool = False) -> Message:
+    sources = "".join(source_html(c, with_title) for c in citations)
+    content = f'<div class="qa-sources">{sources}</div>'
     return _collapsible(title, content, len(citations), "paragraph")
 
 
@@ -163,11 +162,11 @@ def answer_messages(result: Answer, show_alternatives: bool = True) -> list[Mess
         {"role": "assistant", "content": answer_html(result, show_alternatives)}
     ]
     if show_alternatives and result.alternatives and not result.abstained:
-        messages.append(alternatives_message(result.alternatives))
+        messages.append(alternatives_message(result.alternatives, result.multi_article))
     if result.abstained and result.passages:
-        messages.append(sources_message(NEAREST_TITLE, result.passages))
+        messages.append(sources_message(NEAREST_TITLE, result.passages, result.multi_article))
     elif result.citations:
-        messages.append(sources_message(SOURCES_TITLE, result.citations))
+        messages.append(sources_message(SOURCES_TITLE, result.citations, result.multi_article))
     return messages
 
 
@@ -208,10 +207,26 @@ def document_html(document: Document, cited: Mapping[tuple[str, int], Citation])
     return f'<article class="qa-doc" data-doc-id="{escape(document.id)}">{paragraphs}</article>'
 
 
-def article_html(documents: Iterable[Document], citations: Iterable[Citation] = ()) -> str:
-    """Every document with its ¶ numbers; cited paragraphs are marked, answer span included."""
+def shown_document(
+    documents: Sequence[Document], citations: Sequence[Citation] = (), focus: str | None = None
+) -> Document | None:
+    """The article the view shows: the best citation's, else ``focus``, else the first."""
+    by_id = {d.id: d for d in documents}
+    for doc_id in (*(c.doc_id for c in citations[:1]), focus):
+        if doc_id in by_id:
+            return by_id[doc_id]
+    return documents[0] if documents else None
+
+
+def article_html(
+    documents: Iterable[Document], citations: Iterable[Citation] = (), focus: str | None = None
+) -> str:
+    """One article with its ¶ numbers (the cited one; see ``shown_document``); cited
+    paragraphs are marked, answer span included. A corpus of thousands never renders whole."""
+    documents, citations = list(documents), list(citations)
+    document = shown_document(documents, citations, focus)
     cited: dict[tuple[str, int], Citation] = {}
     for citation in citations:  # best first: keep the best citation of each paragraph
         cited.setdefault((citation.doc_id, citation.paragraph), citation)
-    body = "".join(document_html(d, cited) for d in documents)
+    body = document_html(document, cited) if document is not None else ""
     return f'<div class="qa-article-scroll">{body}</div>'

@@ -75,7 +75,8 @@ def take_readme_screenshot(url: str, path: Path, questions: list[str]) -> None:
 
 
 def main() -> int:
-    from ui.app import EXAMPLES, build_app, free_port, launch
+    from ui.app import EXAMPLES, build_app
+    from ui.serve import free_port, launch
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", default="docs/screenshot.png")

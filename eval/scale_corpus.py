@@ -1,0 +1,283 @@
+"""Corpora of a chosen size in chunks for ``eval.bench_scale``, and their cached vectors.
+
+Real: each SQuAD v1.1 dev context, CoQA story and training passage (``train/*.json``) of the
+shared data folder becomes one article, ``title + "\n\n" + text``, one .txt file. Only texts
+(and SQuAD questions, as queries) are used, never an answer or a score.
+
+Synthetic, only past the real total: article n is titled "Digest n: <a real title>" and has
+3-8 paragraphs; a paragraph joins two runs of 1-4 consecutive sentences, each from a random
+real passage of one source (seeded RNG). Runs keep real vocabulary and local coherence, and a
+paragraph equal to any earlier one is drawn again, so no chunk copies another.
+
+A size: real articles in a seeded shuffle, then synthetic ones, until the project's chunker
+(default chunk size) counts the target; the overshoot is under one article's chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.external import load_coqa, load_squad, story_text
+from qa.chunking import TextSplitter, chunk_documents, make_splitter
+from qa.documents import make_document
+from qa.embedding import Embedder
+from qa.settings import Settings
+from qa.types import Document
+
+Log = Callable[[str], None]
+
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+# A sentence ends at . ! or ? followed by space and a capital, digit or quote: good enough
+# for recombining text, where a missed boundary only makes a run one sentence longer.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'])")
+TRAIN_LABELS = {
+    "quoref_ni": "Quoref passage",
+    "squadshifts_reddit_v1.0": "Reddit post",
+    "squadshifts_amazon_v1.0": "Amazon review",
+}
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One article of a benchmark corpus: its file path (the document id), title and body."""
+
+    doc_id: str
+    title: str
+    body: str  # paragraphs separated by blank lines
+    source: str
+    questions: tuple[str, ...] = ()  # SQuAD questions about this passage
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n\n{self.body}"
+
+
+def clean(text: str) -> str:
+    """One paragraph per line break run; ``\\r`` and stray blank lines normalised."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _BLANK_LINE.sub("\n\n", text).strip()
+
+
+def squad_sources(path: Path) -> list[SourceText]:
+    return [
+        SourceText(
+            doc_id=f"squad/{article.number:02d}-{index:03d}.txt",
+            title=article.title.replace("_", " "),
+            body=clean(" ".join(context.split("\n"))),
+            source="squad",
+            questions=tuple(q["question"] for i, q in article.questions if i == index),
+        )
+        for article in load_squad(path)
+        for index, context in enumerate(article.contexts, 1)
+    ]
+
+
+def coqa_sources(path: Path) -> list[SourceText]:
+    return [
+        SourceText(
+            doc_id=f"coqa/{story.id}.txt",
+            title=f"CoQA {story.source} story {n}",
+            body=clean(story_text(story.story)[0]),
+            source="coqa",
+        )
+        for n, story in enumerate(load_coqa(path), 1)
+    ]
+
+
+def train_sources(path: Path) -> list[SourceText]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    contexts = [p["context"] for article in data for p in article["paragraphs"]]
+    label = TRAIN_LABELS.get(path.stem, path.stem)
+    return [
+        SourceText(f"train/{path.stem}/{n:05d}.txt", f"{label} {n}", clean(text), path.stem)
+        for n, text in enumerate(contexts, 1)
+        if text.strip()
+    ]
+
+
+def real_sources(data_dir: Path) -> list[SourceText]:
+    """Every real passage of the shared data folder, in file order."""
+    data_dir = Path(data_dir)
+    sources = squad_sources(data_dir / "external" / "squad_v1.1_dev.json")
+    sources += coqa_sources(data_dir / "external" / "coqa_test.json")
+    for path in sorted((data_dir / "train").glob("*.json")):
+        sources += train_sources(path)
+    return sources
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text.replace("\n", " ")) if s.strip()]
+
+
+def _run(rng: random.Random, pool: Sequence[str]) -> str:
+    """1-4 consecutive sentences of one passage."""
+    parts = sentences(rng.choice(pool))
+    length = min(len(parts), rng.randint(1, 4))
+    start = rng.randrange(len(parts) - length + 1)
+    return " ".join(parts[start : start + length])
+
+
+def synthetic_sources(real: Sequence[SourceText], seed: int) -> Iterator[SourceText]:
+    """An endless, seeded stream of new articles recombined from ``real`` (see the module)."""
+    rng = random.Random(seed)
+    by_source: dict[str, list[str]] = {}
+    for s in real:
+        by_source.setdefault(s.source, []).append(s.body)
+    names = sorted(by_source)
+    weights = [len(by_source[n]) for n in names]  # each source as common as in the real data
+    seen = {hashlib.sha1(p.encode()).digest() for s in real for p in s.body.split("\n\n")}
+    for n in range(1, 1 << 62):
+        paragraphs: list[str] = []
+        count = rng.randint(3, 8)
+        while len(paragraphs) < count:
+            pool = by_source[rng.choices(names, weights)[0]]
+            paragraph = f"{_run(rng, pool)} {_run(rng, pool)}"
+            digest = hashlib.sha1(paragraph.encode()).digest()
+            if digest not in seen:  # a repeat is drawn again: every paragraph is new
+                seen.add(digest)
+                paragraphs.append(paragraph)
+        title = f"Digest {n}: {rng.choice(real).title}"
+        yield SourceText(f"synthetic/{n:06d}.txt", title, "\n\n".join(paragraphs), "synthetic")
+
+
+def chunk_count(source: SourceText, splitter: TextSplitter) -> int:
+    """How many chunks the index will hold for this article."""
+    return len(chunk_documents([make_document(source.doc_id, source.text)], splitter))
+
+
+def take_until(
+    sources: Iterable[SourceText], target: int, splitter: TextSplitter
+) -> tuple[list[SourceText], int]:
+    """Articles from ``sources`` until they make ``target`` chunks; with their chunk count."""
+    chosen, total = [], 0
+    for source in sources:
+        if total >= target:
+            break
+        chosen.append(source)
+        total += chunk_count(source, splitter)
+    return chosen, total
+
+
+def corpus_of_size(
+    real: Sequence[SourceText], target: int, splitter: TextSplitter, seed: int = 0
+) -> tuple[list[SourceText], int]:
+    """Real articles in a seeded shuffle, then synthetic ones, up to ``target`` chunks."""
+    order = list(real)
+    random.Random(seed).shuffle(order)
+    chosen, total = take_until(order, target, splitter)
+    if total < target:
+        more, extra = take_until(synthetic_sources(real, seed + 1), target - total, splitter)
+        chosen, total = chosen + more, total + extra
+    return chosen, total
+
+
+def sample_questions(sources: Sequence[SourceText], limit: int, seed: int = 0) -> list[str]:
+    """Up to ``limit`` distinct questions about the corpus' own passages, in a seeded order."""
+    questions = sorted({q for s in sources for q in s.questions})
+    random.Random(seed).shuffle(questions)
+    return questions[:limit]
+
+
+def corpus_hash(sources: Sequence[SourceText]) -> str:
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(f"{source.doc_id}\0{source.text}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+MARKER = ".bench_scale.json"  # hidden: load_documents skips it; says the folder is ours
+
+
+def write_corpus(folder: Path, sources: Sequence[SourceText], info: dict) -> bool:
+    """Write one .txt per article into ``folder`` unless it already holds this corpus
+    (same hash); returns whether it wrote. Only a folder this module made is replaced."""
+    folder = Path(folder)
+    marker = folder / MARKER
+    digest = corpus_hash(sources)
+    if marker.is_file() and json.loads(marker.read_text())["hash"] == digest:
+        return False
+    if folder.exists() and any(folder.iterdir()) and not marker.is_file():
+        raise OSError(f"{folder} is not empty and was not written by eval.scale_corpus")
+    for old in sorted(folder.rglob("*.txt")) if folder.exists() else []:
+        old.unlink()  # articles of an earlier corpus must not stay in this one
+    for source in sources:
+        path = folder / source.doc_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source.text, encoding="utf-8")
+    marker.write_text(json.dumps({**info, "hash": digest}, indent=1), encoding="utf-8")
+    return True
+
+
+# --- vectors of large corpora: embedded once, replayed by later builds -------------------
+
+PART = 2048  # chunks per saved part; a multiple of the embedding batch, so batches match
+
+
+@dataclass(frozen=True)
+class VectorCache:
+    rows: dict[str, int]  # chunk text -> row of ``vectors``
+    vectors: np.ndarray
+    seconds: float  # embedding time, summed over the parts as they were made
+    folder: Path
+
+
+def cached_vectors(
+    work: Path, documents: Sequence[Document], settings: Settings, embedder: Embedder, log: Log
+) -> VectorCache:
+    """The chunks' vectors, embedded by ``qa.indexing.embed_chunks`` (the index's own batches)
+    and saved part by part under work/vectors/<hash of model and chunk texts>/, so that an
+    interrupted run resumes where it stopped."""
+    from qa.indexing import embed_chunks
+
+    chunks = chunk_documents(documents, make_splitter(settings.chunk_size, settings.chunk_overlap))
+    texts = [c.text for c in chunks]
+    key = hashlib.sha256("\0".join([embedder.model_id, *texts]).encode()).hexdigest()[:16]
+    folder = Path(work) / "vectors" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    parts, seconds = [], 0.0
+    for n, first in enumerate(range(0, len(chunks), PART)):
+        path, done = folder / f"part-{n:05d}.npy", folder / f"part-{n:05d}.json"
+        if not done.is_file():  # written last: a part without it is redone
+            start = time.perf_counter()
+            batch = settings.embed_batch_size
+            part = embed_chunks(chunks[first : first + PART], embedder, batch, progress=False)
+            np.save(path, part)
+            done.write_text(json.dumps({"seconds": time.perf_counter() - start}))
+            log(f"embedded {min(first + PART, len(chunks))}/{len(chunks)} chunks into {folder}")
+        seconds += json.loads(done.read_text())["seconds"]
+        parts.append(np.load(path))
+    rows = {text: row for row, text in enumerate(texts)}
+    return VectorCache(rows, np.concatenate(parts), seconds, folder)
+
+
+class MeasuredEmbedder:
+    """The real embedder, timed. With a cache, chunk texts are served from it (queries are
+    always embedded): a large index is then built by the project's own code, only the
+    embedding of its chunks replayed."""
+
+    def __init__(self, real: Embedder, cache: VectorCache | None = None) -> None:
+        self.model_id, self.dimension = real.model_id, real.dimension
+        self.real, self.cache = real, cache
+        self.seconds = 0.0
+        self.misses = 0  # chunk texts not in the cache, embedded for real
+
+    def embed(self, texts: Sequence[str], *, is_query: bool = False) -> np.ndarray:
+        start = time.perf_counter()
+        try:
+            if self.cache is not None and not is_query:
+                rows = [self.cache.rows.get(t) for t in texts]
+                if None not in rows:
+                    return self.cache.vectors[rows]
+                self.misses += len(texts)
+            return self.real.embed(texts, is_query=is_query)
+        finally:
+            self.seconds += time.perf_counter() - start

@@ -1,0 +1,114 @@
+"""Serving the UI: secure launch defaults, the login rule off loopback, and ``qa serve``."""
+
+# No `from __future__ import annotations`: kept like ui.app, which Gradio inspects at run time.
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from typing import Any
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+from qa.options import settings_from_args
+from ui.app import DEFAULT_HOST, DEFAULT_PORT, MODEL_CONCURRENCY, build_app
+from ui.assets import CSS, ON_LOAD_JS, THEME
+from ui.guard import RequestGuard
+
+log = logging.getLogger(__name__)
+
+# Secure defaults: no share tunnel, no server-side rendering (Node), the upload route closed
+# and request bodies bounded (ui.guard), no run history kept in the browser, no monitoring or
+# MCP endpoints.
+LAUNCH_OPTIONS: dict[str, Any] = {
+    "share": False,
+    "ssr_mode": False,
+    "max_file_size": "5mb",  # a saved news page; text is capped at 1 MB (qa.extract)
+    "show_error": False,
+    "footer_links": ["api"],
+    "run_history": False,
+    "enable_monitoring": False,
+    "mcp_server": False,
+    "pwa": False,
+    "theme": THEME,
+    "css": CSS,
+    "js": ON_LOAD_JS,
+    "app_kwargs": {"middleware": [Middleware(RequestGuard)]},
+}
+
+
+def launch(
+    demo: gr.Blocks,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    block: bool = True,
+    auth: tuple[str, str] | None = None,
+) -> str:
+    """Start the server with the secure defaults; returns its local URL.
+
+    With ``block=False`` it returns at once (for tests); stop it with ``demo.close()``.
+    """
+    _, url, _ = demo.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=not block,
+        auth=auth,
+        **LAUNCH_OPTIONS,
+    )
+    return url
+
+
+AUTH_ENV = "QA_AUTH"  # "user:password", the same as --auth
+
+
+def is_loopback(host: str) -> bool:
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def serving_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | None:
+    """The login to require: none on loopback; elsewhere --auth / $QA_AUTH, or an explicit
+    --no-auth (warned about). ValueError when a non-loopback host has neither."""
+    auth = auth or os.environ.get(AUTH_ENV)
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not sep or not user or not password:
+            raise ValueError("--auth must be user:password")
+        return user, password
+    if is_loopback(host) or no_auth:
+        if not is_loopback(host):
+            print(f"warning: serving on {host} without a login (--no-auth)", file=sys.stderr)
+        return None
+    raise ValueError(
+        f"serving on {host} exposes the app to your network: pass --auth user:password "
+        f"(or set {AUTH_ENV}), or --no-auth to serve without a login"
+    )
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A port nobody listens on right now, for tests and one-off servers."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def serve_cli(args: argparse.Namespace) -> int:
+    """``qa serve``: build the UI over the chosen corpus and serve until interrupted."""
+    settings = settings_from_args(args)
+    host = getattr(args, "host", DEFAULT_HOST)
+    port = getattr(args, "port", DEFAULT_PORT)
+    auth = serving_auth(host, getattr(args, "auth", None), getattr(args, "no_auth", False))
+    print("Loading the index and models…", flush=True)
+    demo = build_app(settings, getattr(args, "workers", MODEL_CONCURRENCY))
+    try:
+        launch(demo, host, port, auth=auth)
+    except OSError as err:  # most often: the port is taken
+        log.debug("launch failed: %s", err)
+        print(
+            f"error: cannot serve on {host}:{port} (in use?); pick another with --port",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
