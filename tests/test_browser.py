@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,9 @@ if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found, and QA_REQUIRE_BROWSER is set", pytrace=False)
     pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, expect
 
-from ui import app
+from ui import app, serve
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -40,7 +41,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def url(real_settings) -> Iterator[str]:
     demo = app.build_app(real_settings)
-    yield app.launch(demo, port=app.free_port(), block=False)
+    yield serve.launch(demo, port=serve.free_port(), block=False)
     demo.close()
 
 
@@ -51,17 +52,23 @@ def external_requests() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def page(url: str, external_requests: list[str]) -> Iterator[Page]:
+def browser() -> Iterator[Browser]:
+    with chromium() as running:  # one Playwright per module: a second cannot start beside it
+        yield running
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, url: str, external_requests: list[str]) -> Iterator[Page]:
     def record(request: Request) -> None:
         if not request.url.startswith(url):
             external_requests.append(request.url)
 
-    with chromium() as browser:
-        page = browser.new_page(viewport=VIEWPORT)
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("request", record)
-        page.goto(url)
-        yield page
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("request", record)
+    page.goto(url)
+    yield page
+    page.close()
 
 
 def shot(page: Page, name: str) -> None:
@@ -129,3 +136,131 @@ def test_clear_empties_the_chat_and_unmarks_the_article(page: Page):
 def test_the_page_never_calls_out(page: Page, external_requests: list[str]):
     """No font CDN, analytics or telemetry: everything is served by the app itself."""
     assert external_requests == []
+
+
+# --- your own article -------------------------------------------------------------------
+
+PASTED = (
+    "Floods close Danube port\n\nThe port of Izmail closed on Monday after floods.\n\n"
+    "Harbour master Ivan Petrenko said ships would wait for three days."
+)
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def open_own_article(page: Page) -> None:
+    if not page.locator("#qa-paste textarea").is_visible():
+        page.get_by_role("button", name="Your own article").click()
+
+
+def test_paste_an_article_then_ask_about_it(page: Page):
+    open_own_article(page)
+    page.locator("#qa-paste textarea").fill(PASTED)
+    page.locator("#qa-use-text").click()
+    expect(page.locator("#qa-status")).to_contain_text("Floods close Danube port")
+    expect(page.locator("#qa-article .qa-para")).to_have_count(3)
+    expect(page.locator("#qa-examples")).to_be_hidden()  # they are about the seed article
+    ask(page, "Who is the harbour master?")
+    reply = page.locator("#qa-chat .qa-answer").last
+    expect(reply).to_contain_text("Ivan Petrenko")
+    expect(reply).to_contain_text("[¶3]")
+    expect(page.locator("#qa-article .qa-cited mark")).to_have_text("Ivan Petrenko")
+    shot(page, "5-pasted-article")
+
+
+def test_upload_a_saved_page_then_follow_the_citation(page: Page):
+    page.locator("#qa-upload input[type=file]").set_input_files(str(FIXTURES / "news_page.html"))
+    expect(page.locator("#qa-status")).to_contain_text("Millbrook approves floating solar farm")
+    expected = (FIXTURES / "news_page.expected.txt").read_text(encoding="utf-8").splitlines()
+    paragraphs = page.locator("#qa-article .qa-para span")
+    expect(paragraphs).to_have_text(expected)  # exactly the article, numbered, no page furniture
+    expect(page.locator("#qa-chat .qa-answer")).to_have_count(0)  # a new article, a new chat
+    ask(page, "How many panels will the array have?")
+    expect(page.locator("#qa-chat .qa-answer").last).to_contain_text("26,000")
+    link = page.locator("#qa-chat .qa-answer a.qa-cite").last
+    anchor = link.get_attribute("href").removeprefix("#")
+    link.click()
+    expect(page.locator(f"#{anchor}")).to_have_class("qa-para qa-cited qa-focus")
+    expect(page.locator(f"#{anchor}")).to_be_in_viewport()
+    shot(page, "6-uploaded-page")
+
+
+def test_export_downloads_the_conversation_as_markdown(page: Page):
+    ask(page, "Who chairs the cooperative?")
+    with page.expect_download() as download:
+        page.locator("#qa-export").click()
+    assert download.value.suggested_filename == "conversation.md"
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "### Q: How many panels will the array have?" in text
+    assert "**26,000**" in text and "[¶3] Millbrook approves floating solar farm" in text
+    assert "### Q: Who chairs the cooperative?" in text
+    assert "Confidence: " in text
+
+
+def test_back_to_the_default_article(page: Page):
+    page.locator("#qa-reset").click()
+    expect(page.locator("#qa-article .qa-para").first).to_contain_text("China")
+    expect(page.locator("#qa-examples")).to_be_visible()
+    ask(page, app.EXAMPLES[0])
+    expect(page.locator("#qa-chat .qa-answer").last).to_contain_text("Alexander Gabuev")
+
+
+def test_a_bad_file_gets_a_message_and_keeps_the_article(page: Page, tmp_path: Path):
+    open_own_article(page)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n")
+    page.locator("#qa-upload input[type=file]").set_input_files(str(empty))
+    expect(page.locator("#qa-status")).to_contain_text("the article is empty")
+    expect(page.locator("#qa-article .qa-para").first).to_contain_text("China")
+
+
+def test_phone_layout_stacks_chat_and_article(browser: Browser, url: str):
+    with closing(browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)) as page:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        ask(page, app.EXAMPLES[0])
+        chat = page.locator("#qa-chat").bounding_box()
+        article = page.locator("#qa-article").bounding_box()
+        assert article["y"] >= chat["y"] + chat["height"]  # stacked, article below the chat
+        for box in (chat, article):
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= 390, "nothing overflows sideways"
+        expect(page.locator("#qa-chat .qa-answer").last).to_contain_text("Alexander Gabuev")
+        shot(page, "7-phone")
+
+
+# --- a corpus of several articles ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus_url(tmp_path_factory) -> Iterator[str]:
+    from qa.settings import Settings
+    from ui.serve import free_port, launch
+
+    folder = tmp_path_factory.mktemp("news")
+    (folder / "danube.txt").write_text(PASTED, encoding="utf-8")
+    seed = Path(app.__file__).resolve().parent.parent / "seeds" / "000_36ba9c20c5f9ac76.txt"
+    (folder / "seed.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(corpus_dir=folder, index_dir=tmp_path_factory.mktemp("idx") / "news")
+    demo = app.build_app(settings)
+    yield launch(demo, port=free_port(), block=False)
+    demo.close()
+
+
+def test_many_articles_name_the_article_and_the_picker_narrows_the_question(
+    browser: Browser, corpus_url: str
+):
+    with closing(browser.new_page(viewport=VIEWPORT)) as page:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(corpus_url)
+        ask(page, "Who is the harbour master?")
+        reply = page.locator("#qa-chat .qa-answer").last
+        expect(reply).to_contain_text("[Floods close Danube port ¶3]")
+        expect(page.locator("#qa-article .qa-para").first).to_contain_text("Floods close")
+        shot(page, "8-many-articles")
+        page.locator("#qa-picker input").click()
+        page.get_by_role("option", name="Floods close Danube port").click()
+        expect(page.locator("#qa-article .qa-para").first).to_contain_text("Floods close")
+        ask(page, "Who directs the Carnegie Russia Eurasia Center?")
+        # Only the Danube article is searched now: it does not say.
+        expect(page.locator("#qa-chat .qa-answer").last).to_contain_text("doesn't say")

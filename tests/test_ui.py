@@ -361,10 +361,69 @@ def test_api_reports_bad_input_as_an_error(client):
 
 
 @pytest.mark.slow
-def test_only_answer_is_a_public_endpoint(client):
-    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == [
-        "/answer"
-    ]
+def test_public_endpoints(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert sorted(endpoints) == ["/answer", "/conversation", "/use_article"]
+
+
+OWN_ARTICLE = (
+    "Floods close Danube port\n\nThe port of Izmail closed on Monday after floods.\n\n"
+    "Harbour master Ivan Petrenko said ships would wait for three days."
+)
+
+
+@pytest.mark.slow
+def test_two_sessions_never_see_each_others_article(server: str):
+    from gradio_client import Client
+
+    alice, bob = Client(server, verbose=False), Client(server, verbose=False)
+    given = alice.predict(OWN_ARTICLE, "", api_name="/use_article")
+    assert given == {
+        "doc_id": "pasted article",
+        "title": "Floods close Danube port",
+        "paragraphs": 3,
+    }
+    mine = alice.predict("Who is the harbour master?", api_name="/answer")
+    assert mine["text"] == "Ivan Petrenko" and mine["citations"][0]["paragraph"] == 3
+    theirs = bob.predict("Who is the harbour master?", api_name="/answer")
+    assert theirs["abstained"] or "Petrenko" not in theirs["text"]
+    assert all(c["doc_id"] != "pasted article" for c in theirs["citations"] + theirs["passages"])
+    seed = bob.predict(app.EXAMPLES[0], api_name="/answer")
+    assert seed["text"] == "Alexander Gabuev"  # bob still has the seed article
+
+
+@pytest.mark.slow
+def test_a_saved_page_through_the_api(server: str):
+    from pathlib import Path
+
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)  # a session of its own: it changes its article
+    page = (Path(__file__).parent / "fixtures" / "news_page.html").read_text(encoding="utf-8")
+    given = client.predict(page, "page.html", api_name="/use_article")
+    assert given["title"].startswith("Millbrook approves") and given["paragraphs"] == 9
+    reply = client.predict("How many panels will the array have?", api_name="/answer")
+    assert reply["text"] == "26,000" and reply["citations"][0]["paragraph"] == 3
+
+
+@pytest.mark.slow
+def test_bad_article_through_the_api_is_a_clear_error(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="no article text"):
+        client.predict("<html><nav>Home</nav></html>", "x.html", api_name="/use_article")
+
+
+@pytest.mark.slow
+def test_conversation_endpoint_returns_the_export_as_json(client, real_settings):
+    from qa import answer
+
+    questions = ["Who is Theresa Fallon?", "Where is her centre based?"]
+    data = client.predict(questions, 5, api_name="/conversation")
+    assert data["format"] == "article-qa/conversation" and len(data["turns"]) == 2
+    follow_up = answer(questions[1], questions[:1], index_dir=real_settings.index_dir)
+    assert data["turns"][1]["text"] == follow_up.text
+    assert data["turns"][1]["resolved_question"] == follow_up.resolved_question
 
 
 @pytest.mark.slow
@@ -378,13 +437,18 @@ def test_examples_are_answered_with_a_marked_source(real_settings, question):
 
 
 @pytest.mark.slow
-def test_upload_route_is_closed(server: str) -> None:
+def test_upload_route_takes_only_a_bounded_multipart_file(server: str) -> None:
     import httpx
 
-    files = {"files": ("x.txt", b"hello", "text/plain")}
-    reply = httpx.post(f"{server.rstrip('/')}/gradio_api/upload", files=files, timeout=10)
-    assert reply.status_code == 403
-    assert "no file uploads" in reply.json()["error"]
+    from ui.guard import MAX_UPLOAD_BYTES
+
+    url = f"{server.rstrip('/')}/gradio_api/upload"
+    raw = httpx.post(url, content=b"hello", timeout=10)
+    assert raw.status_code == 403 and "multipart" in raw.json()["error"]
+    big = {"files": ("x.txt", b"a" * (MAX_UPLOAD_BYTES + 1), "text/plain")}
+    assert httpx.post(url, files=big, timeout=30).status_code == 413
+    progress = httpx.get(f"{server.rstrip('/')}/gradio_api/upload_progress", timeout=10)
+    assert progress.status_code == 403
 
 
 @pytest.mark.slow

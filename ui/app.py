@@ -143,7 +143,14 @@ def _wire_chat(
     # The chatbot's own trash icon clears the messages only; reset the history with them.
     for trigger in (chat.clear.click, chat.chat.clear):
         trigger(on_clear, [pane.picker], outputs, api_visibility="private", queue=False)
-    pane.picker.change(on_clear, [pane.picker], outputs, api_visibility="private", queue=False)
+
+    def on_pick(doc_id: str, request: gr.Request):  # show the chosen article; keep the chat
+        documents = _serving(pool, articles, request).documents.values()
+        return render.article_html(documents, (), doc_id or None)
+
+    pane.picker.change(
+        on_pick, [pane.picker], [pane.article], api_visibility="private", queue=False
+    )
     chat.export.click(
         lambda turns: conversation_markdown(turns),
         [chat.turns],
