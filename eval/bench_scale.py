@@ -93,13 +93,12 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     return {"p50": percentile(values, 50), "p95": percentile(values, 95)}
 
 
-def rss_mb() -> dict[str, float]:
-    """Resident memory now and at its peak (Linux /proc)."""
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    return {
-        "rss_mb": int(status["VmRSS"].split()[0]) / 1024,
-        "peak_rss_mb": int(status["VmHWM"].split()[0]) / 1024,
-    }
+def rss_mb() -> float:
+    """Resident memory now, MB (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def folder_mb(folder: Path) -> float:
@@ -120,27 +119,25 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
         model = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
         _ = model.dimension  # loads it
     documents = load_documents(settings.corpus_dir)
-    cache = None
-    if size > CACHE_ABOVE:
-        cache = corpus.cached_vectors(work, documents, settings, model, log)
+    cache = (
+        corpus.cached_vectors(work, documents, settings, model, log) if size > CACHE_ABOVE else None
+    )
     embedder = corpus.MeasuredEmbedder(model, cache)
     with stopwatch(timings, "build_s"):
         index, _ = open_index(documents, settings, embedder, settings.index_dir, rebuild=True)
-    embed_s = cache.seconds if cache else embedder.seconds
-    rows = len(index.chunks)
     queries = model.embed(questions_of(settings)[:recall_queries], is_query=True)
     return (
         timings
         | vector_bench(index.vectors, queries)
         | {
-            "chunks": rows,
+            "chunks": len(index.chunks),
             "documents": len(documents),
             "kind": index.manifest.vector_kind,
-            "embed_s": embed_s,
-            "embed_chunks_per_s": rows / embed_s,
-            "build_chunks_per_s": rows / (timings["build_s"] - embedder.seconds + embed_s),
             "vectors_cached": cache is not None,
-            "cache_misses": embedder.misses,
+            "embed_s": None if cache else embedder.seconds,  # None: replayed, see finish()
+            "other_build_s": timings["build_s"] - embedder.seconds,  # FAISS, BM25, chunking, save
+            "cache": cache
+            and {"seconds": cache.seconds, "misses": embedder.misses, "folder": str(cache.folder)},
             "disk_mb": folder_mb(settings.index_dir),
             "mean_chunk_chars": float(np.mean([len(c.text) for c in index.chunks])),
         }
@@ -149,7 +146,7 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
 
 def search_all(store: Any, queries: np.ndarray) -> tuple[list[list[int]], list[float]]:
     """Each query's top RECALL_K rows and the ms of its search at the retriever's depth
-    (with efSearch >= DEPTH the first RECALL_K of DEPTH are HNSW's top RECALL_K)."""
+    (efSearch >= DEPTH, so HNSW's first RECALL_K of DEPTH are its top RECALL_K)."""
     tops, times = [], []
     for query in queries:
         start = time.perf_counter()
@@ -205,7 +202,7 @@ def serve_worker(work: Path, size: int, calls: int) -> dict:
     instrument(timings)
     with stopwatch(timings, "cold_start_s"):
         pipeline = Pipeline.from_settings(settings)
-    memory = rss_mb()
+    timings["rss_mb"] = rss_mb()
     if not pipeline.index_report.loaded:
         raise RuntimeError(f"the index of size {size} was not current: it was rebuilt")
     with stopwatch(timings, "first_answer_s"):  # the neural reader loads here
@@ -215,13 +212,11 @@ def serve_worker(work: Path, size: int, calls: int) -> dict:
     asked = questions[1 + WARMUP : 1 + WARMUP + calls]
     search_ms = [timed_ms(lambda q=q: pipeline.search(q)) for q in asked]
     answer_ms = [timed_ms(lambda q=q: pipeline.answer(q)) for q in asked]
-    latency = {"search_ms": spread(search_ms), "answer_ms": spread(answer_ms)}
-    return (
-        timings
-        | memory
-        | latency
-        | {"calls": len(asked), "peak_after_calls_mb": rss_mb()["peak_rss_mb"]}
-    )
+    return timings | {
+        "calls": len(asked),
+        "search_ms": spread(search_ms),
+        "answer_ms": spread(answer_ms),
+    }
 
 
 # --- the run and its report -------------------------------------------------------------
@@ -238,8 +233,22 @@ def run_worker(kind: str, size: int, args: argparse.Namespace) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1]) | {f"{kind}_load_avg": load}
 
 
-def cell(values: dict, digits: int = 0) -> str:
-    return f"{values['p50']:.{digits}f} / {values['p95']:.{digits}f}"
+def finish(rows: Sequence[dict]) -> list[dict]:
+    """Build chunks/s per row; a replayed build counts the embedding time the largest really
+    embedded corpus' rate gives (the cache's own rate when none was), on top of the rest."""
+    real = [r for r in rows if r["embed_s"] is not None]
+    if real:
+        top = max(real, key=lambda r: r["chunks"])
+        rate = top["chunks"] / top["embed_s"]
+    else:
+        rate = sum(r["chunks"] for r in rows) / sum(r["cache"]["seconds"] for r in rows)
+    done = []
+    for row in rows:
+        embed_s = row["embed_s"] if row["embed_s"] is not None else row["chunks"] / rate
+        speed = {"embed_chunks_per_s": row["chunks"] / embed_s}
+        speed["build_chunks_per_s"] = row["chunks"] / (row["other_build_s"] + embed_s)
+        done.append(row | speed)
+    return done
 
 
 COLUMNS: tuple[tuple[str, Callable[[dict], str]], ...] = (
@@ -251,12 +260,15 @@ COLUMNS: tuple[tuple[str, Callable[[dict], str]], ...] = (
     ("RSS MB", lambda r: f"{r['rss_mb']:.0f}"),
     ("open s", lambda r: f"{r['index_open_s']:.2f}"),
     ("cold start s", lambda r: f"{r['cold_start_s']:.1f}"),
-    ("search p50/p95 ms", lambda r: cell(r["search_ms"])),
-    ("answer p50/p95 ms", lambda r: cell(r["answer_ms"])),
-    ("HNSW recall@10", lambda r: f"{r['hnsw_ef128']['recall_at_10']:.3f}"),
+    ("search p50/p95 ms", lambda r: f"{r['search_ms']['p50']:.0f} / {r['search_ms']['p95']:.0f}"),
+    ("answer p50/p95 ms", lambda r: f"{r['answer_ms']['p50']:.0f} / {r['answer_ms']['p95']:.0f}"),
+    (
+        "HNSW recall@10 (ef 64/128/256)",
+        lambda r: " / ".join(f"{r[f'hnsw_ef{ef}']['recall_at_10']:.3f}" for ef in EF_SEARCH),
+    ),
     (
         "flat vs hnsw search ms",
-        lambda r: f"{r['flat_search_ms']['p50']:.2f} / {r['hnsw_ef128']['p50']:.2f}",
+        lambda r: f"{r['flat_search_ms']['p50']:.2f} vs {r['hnsw_ef128']['p50']:.2f}",
     ),
 )
 
@@ -265,36 +277,16 @@ def render_table(rows: Sequence[dict]) -> str:
     return table([name for name, _ in COLUMNS], [[show(r) for _, show in COLUMNS] for r in rows])
 
 
-def render_hnsw(rows: Sequence[dict]) -> str:
-    """Recall@10 against flat, and search p50 ms, per efSearch."""
-    headers = ["chunks", "flat ms", *(f"ef {ef}: recall / ms" for ef in EF_SEARCH)]
-    pairs = [
-        [(r[f"hnsw_ef{ef}"]["recall_at_10"], r[f"hnsw_ef{ef}"]["p50"]) for ef in EF_SEARCH]
-        for r in rows
-    ]
-    return table(
-        headers,
-        [
-            [
-                f"{r['chunks']:,}",
-                f"{r['flat_search_ms']['p50']:.2f}",
-                *(f"{a:.3f} / {b:.2f}" for a, b in p),
-            ]
-            for r, p in zip(rows, pairs, strict=True)
-        ],
-    )
-
-
 def check_targets(rows: Sequence[dict]) -> list[dict]:
     """The issue's targets, each with what was measured and whether it was met."""
-    largest = max(rows, key=lambda r: r["chunks"])
-    real = [r for r in rows if not r["vectors_cached"]] or rows
+    big = max(rows, key=lambda r: r["chunks"])
     near_10k = min(rows, key=lambda r: abs(r["chunks"] - 10_000))
+    real = [r["build_chunks_per_s"] for r in rows if not r["vectors_cached"]]
     checks = (  # (target, measured, bound, +1: at least the bound, -1: at most)
-        ("indexing >= 150 chunks/s", max(r["build_chunks_per_s"] for r in real), 150, 1),
+        ("indexing >= 150 chunks/s (real embedding)", max(real or [0]), 150, 1),
         (f"open {near_10k['chunks']:,} chunks <= 3 s", near_10k["index_open_s"], 3, -1),
-        (f"search() p50 at {largest['chunks']:,} <= 150 ms", largest["search_ms"]["p50"], 150, -1),
-        (f"answer() p50 at {largest['chunks']:,} <= 300 ms", largest["answer_ms"]["p50"], 300, -1),
+        (f"search() p50 at {big['chunks']:,} <= 150 ms", big["search_ms"]["p50"], 150, -1),
+        (f"answer() p50 at {big['chunks']:,} <= 300 ms", big["answer_ms"]["p50"], 300, -1),
         (
             "HNSW recall@10 >= 0.98 (ef 128)",
             min(r["hnsw_ef128"]["recall_at_10"] for r in rows),
@@ -309,8 +301,8 @@ def check_targets(rows: Sequence[dict]) -> list[dict]:
 
 def flat_20ms_rows(rows: Sequence[dict]) -> int:
     """Rows at which flat search would pass 20 ms; its time grows linearly with the rows."""
-    largest = max(rows, key=lambda r: r["chunks"])
-    return int(largest["chunks"] * 20 / largest["flat_search_ms"]["p50"])
+    big = max(rows, key=lambda r: r["chunks"])
+    return int(big["chunks"] * 20 / big["flat_search_ms"]["p50"])
 
 
 def plot(rows: Sequence[dict], path: Path) -> None:
@@ -335,21 +327,21 @@ def plot(rows: Sequence[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def report(rows: Sequence[dict], args: argparse.Namespace) -> str:
+def report(rows: Sequence[dict], work: Path) -> str:
     """Write the JSON and the plot; returns the Markdown to print."""
     targets, crossover = check_targets(rows), flat_20ms_rows(rows)
     command = " ".join(["python -m eval.bench_scale", *sys.argv[1:]])
-    record = {"command": command, "cpus": os.cpu_count(), "rows": list(rows)}
-    record |= {"targets": targets, "flat_search_20ms_at_rows": crossover}
-    (args.work / "bench_scale.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
-    plot(rows, args.work / "bench_scale.png")
-    lines = [render_table(rows), "", "HNSW (M=32) against flat, by efSearch:", ""]
-    lines += [render_hnsw(rows), "", f"Flat search passes 20 ms at about {crossover:,} rows."]
+    record = {"command": command, "cpus": os.cpu_count(), "rows": list(rows), "targets": targets}
+    (work / "bench_scale.json").write_text(
+        json.dumps(record | {"flat_20ms_rows": crossover}, indent=1)
+    )
+    plot(rows, work / "bench_scale.png")
+    lines = [render_table(rows), "", f"Flat search would pass 20 ms at about {crossover:,} rows."]
     lines += [
         f"- {t['target']}: {t['measured']} ({'met' if t['met'] else 'NOT met'})" for t in targets
     ]
     if any(r["vectors_cached"] for r in rows):
-        lines.append("\n\\* vectors replayed from the embedding cache; its embedding time counted")
+        lines.append("\n\\* vectors replayed from a cache; embedding time from the real-build rate")
     return "\n".join(lines)
 
 
@@ -384,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         info = prepare(args.work, size, args.data)
         built = run_worker("build", size, args)
         rows.append(info | built | run_worker("serve", size, args))
-    print(report(rows, args))
+    print(report(finish(rows), args.work))
 
 
 if __name__ == "__main__":

@@ -219,7 +219,7 @@ def write_corpus(folder: Path, sources: Sequence[SourceText], info: dict) -> boo
 
 # --- vectors of large corpora: embedded once, replayed by later builds -------------------
 
-PART = 2048  # chunks per saved part; a multiple of the embedding batch, so batches match
+PART = 2048  # chunks per saved part: what a killed run may have to redo
 
 
 @dataclass(frozen=True)
@@ -233,11 +233,11 @@ class VectorCache:
 def cached_vectors(
     work: Path, documents: Sequence[Document], settings: Settings, embedder: Embedder, log: Log
 ) -> VectorCache:
-    """The chunks' vectors, embedded by ``qa.indexing.embed_chunks`` (the index's own batches)
-    and saved part by part under work/vectors/<hash of model and chunk texts>/, so that an
-    interrupted run resumes where it stopped."""
-    from qa.indexing import embed_chunks
-
+    """The chunks' vectors, saved part by part under work/vectors/<hash of model and chunk
+    texts>/, so that an interrupted run resumes where it stopped. One embed() call per part:
+    sentence-transformers sorts a call's texts by length, which pads far less than the index's
+    calls of embed_batch_size texts, so the cache's seconds are not a build's (see
+    eval.bench_scale for how a cached build's throughput is reported)."""
     chunks = chunk_documents(documents, make_splitter(settings.chunk_size, settings.chunk_overlap))
     texts = [c.text for c in chunks]
     key = hashlib.sha256("\0".join([embedder.model_id, *texts]).encode()).hexdigest()[:16]
@@ -248,8 +248,7 @@ def cached_vectors(
         path, done = folder / f"part-{n:05d}.npy", folder / f"part-{n:05d}.json"
         if not done.is_file():  # written last: a part without it is redone
             start = time.perf_counter()
-            batch = settings.embed_batch_size
-            part = embed_chunks(chunks[first : first + PART], embedder, batch, progress=False)
+            part = embedder.embed([c.text for c in chunks[first : first + PART]])
             np.save(path, part)
             done.write_text(json.dumps({"seconds": time.perf_counter() - start}))
             log(f"embedded {min(first + PART, len(chunks))}/{len(chunks)} chunks into {folder}")

@@ -191,3 +191,48 @@ def test_answer_names_the_article_only_in_a_multi_article_corpus() -> None:
     many = Answer("Who?", "Russia", False, 0.9, (citation,), multi_article=True)
     assert str(many) == "Russia [Grain deal ends ¶2]"
     assert many.to_dict()["citations"][0]["title"] == "Grain deal ends"
+
+
+# --- Milvus as the vector store: the same lifecycle as the FAISS files -------------------
+
+
+def test_milvus_store_builds_updates_reloads_and_answers(folder: Path, tmp_path: Path) -> None:
+    pytest.importorskip("milvus_lite", reason="milvus-lite not installed (extra: milvus)")
+    settings = {"vector_store": "milvus", "milvus_uri": str(tmp_path / "vectors.db")}
+    index = tmp_path / "idx"
+    first, _ = _open(folder, index, RecordingEmbedder(), **settings)
+    assert first.vectors.kind == "milvus" and first.manifest.vector_kind == "milvus"
+    assert (index / "milvus.json").exists() and not (index / "faiss.index").exists()
+
+    embedder = RecordingEmbedder()
+    again, report = _open(folder, index, embedder, **settings)
+    assert report.loaded and embedder.seen == [] and len(again.vectors) == len(first.chunks)
+
+    (folder / "storm.txt").write_text(ARTICLES["storm.txt"] + "\n\nRain continued.", "utf-8")
+    embedder = RecordingEmbedder()
+    updated, report = _open(folder, index, embedder, **settings)
+    assert report.changed == ("storm.txt",)
+    assert all(t in ARTICLES["storm.txt"] + "\n\nRain continued." for t in embedder.seen)
+    old_collection = again.vectors.collection
+    assert not updated.vectors.client.has_collection(old_collection)  # the replaced one went
+
+    documents = load_documents(folder)
+    retriever = Retriever(
+        documents={d.id: d for d in documents},
+        chunks=updated.chunks,
+        vectors=updated.vectors,
+        embedder=FakeEmbedder(),
+        bm25=updated.bm25,
+        reranker=None,
+    )
+    hits = retriever.search("Who ended the Black Sea grain deal?", 2, SETTINGS)
+    assert hits[0].chunk.doc_id == "grain.txt"
+    only = retriever.search("grain deal", 2, SETTINGS, doc_ids=["summit.txt"])
+    assert {p.chunk.doc_id for p in only} == {"summit.txt"}
+
+
+def test_milvus_needs_a_uri() -> None:
+    from qa.validation import validate_settings
+
+    with pytest.raises(ValueError, match="milvus_uri"):
+        validate_settings(Settings(vector_store="milvus"))
