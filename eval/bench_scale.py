@@ -42,36 +42,12 @@ HNSW_M = 32
 RECALL_K = 10
 DEPTH = Settings().candidates  # rows the retriever asks the vector store for
 WARMUP = 3  # calls before timing: lazy model parts and caches load on the first ones
-POOL = 400  # questions kept per corpus, for recall queries and timed calls
 DEFAULT_WORK = Path("/work/ckpt/bench_scale")
 DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 
 
 def log(message: str) -> None:
     print(f"[bench_scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def settings_for(work: Path, size: int) -> Settings:
-    return Settings(corpus_dir=work / f"corpus-{size}", index_dir=work / f"index-{size}")
-
-
-def prepare(work: Path, size: int, data_dir: Path, seed: int = 0) -> dict:
-    """Write the corpus of ``size`` chunks (unless it is there already); its description."""
-    splitter = corpus.make_splitter(Settings().chunk_size, Settings().chunk_overlap)
-    sources, chunks = corpus.corpus_of_size(corpus.real_sources(data_dir), size, splitter, seed)
-    synthetic = sum(s.source == "synthetic" for s in sources)
-    questions = corpus.sample_questions(sources, POOL, seed)
-    info = {"target": size, "chunks": chunks, "synthetic_documents": synthetic}
-    wrote = corpus.write_corpus(
-        settings_for(work, size).corpus_dir, sources, info | {"questions": questions}
-    )
-    log(f"corpus {size}: {chunks} chunks, {len(sources)} articles, written: {wrote}")
-    return info
-
-
-def questions_of(settings: Settings) -> list[str]:
-    marker = Path(settings.corpus_dir) / corpus.MARKER
-    return json.loads(marker.read_text(encoding="utf-8"))["questions"]
 
 
 @contextmanager
@@ -114,7 +90,7 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
     from qa.embedding import SentenceTransformerEmbedder
     from qa.indexing import open_index
 
-    settings, timings = settings_for(work, size), {}
+    settings, timings = corpus.settings_for(work, size), {}
     with stopwatch(timings, "model_load_s"):
         model = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
         _ = model.dimension  # loads it
@@ -125,7 +101,7 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
     embedder = corpus.MeasuredEmbedder(model, cache)
     with stopwatch(timings, "build_s"):
         index, _ = open_index(documents, settings, embedder, settings.index_dir, rebuild=True)
-    queries = model.embed(questions_of(settings)[:recall_queries], is_query=True)
+    queries = model.embed(corpus.questions_of(settings)[:recall_queries], is_query=True)
     return (
         timings
         | vector_bench(index.vectors, queries)
@@ -197,8 +173,8 @@ def serve_worker(work: Path, size: int, calls: int) -> dict:
     """Cold start over the current index, memory after opening, then warm latencies."""
     from qa.pipeline import Pipeline
 
-    settings, timings = settings_for(work, size), {}
-    questions = questions_of(settings)
+    settings, timings = corpus.settings_for(work, size), {}
+    questions = corpus.questions_of(settings)
     instrument(timings)
     with stopwatch(timings, "cold_start_s"):
         pipeline = Pipeline.from_settings(settings)
@@ -373,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in args.sizes:
-        info = prepare(args.work, size, args.data)
+        info = corpus.prepare(args.work, size, args.data, log)
         built = run_worker("build", size, args)
         rows.append(info | built | run_worker("serve", size, args))
     print(report(finish(rows), args.work))

@@ -16,11 +16,12 @@ A size: real articles in a seeded shuffle, then synthetic ones, until the projec
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +40,10 @@ _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 # A sentence ends at . ! or ? followed by space and a capital, digit or quote: good enough
 # for recombining text, where a missed boundary only makes a run one sentence longer.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'])")
-TRAIN_LABELS = {
-    "quoref_ni": "Quoref passage",
-    "squadshifts_reddit_v1.0": "Reddit post",
-    "squadshifts_amazon_v1.0": "Amazon review",
-}
+TRAIN_LABELS = {"quoref_ni": "Quoref passage", "squadshifts_reddit_v1.0": "Reddit post"}
+TRAIN_LABELS["squadshifts_amazon_v1.0"] = "Amazon review"
+POOL = 400  # questions kept per corpus, for recall queries and timed calls
+MARKER = ".bench_scale.json"  # hidden (load_documents skips it): the corpus' description
 
 
 @dataclass(frozen=True)
@@ -154,29 +154,19 @@ def chunk_count(source: SourceText, splitter: TextSplitter) -> int:
     return len(chunk_documents([make_document(source.doc_id, source.text)], splitter))
 
 
-def take_until(
-    sources: Iterable[SourceText], target: int, splitter: TextSplitter
+def corpus_of_size(
+    real: Sequence[SourceText], target: int, splitter: TextSplitter, seed: int = 0
 ) -> tuple[list[SourceText], int]:
-    """Articles from ``sources`` until they make ``target`` chunks; with their chunk count."""
+    """Real articles in a seeded shuffle, then synthetic ones, until they make ``target``
+    chunks; with their chunk count."""
+    order = list(real)
+    random.Random(seed).shuffle(order)
     chosen, total = [], 0
-    for source in sources:
+    for source in itertools.chain(order, synthetic_sources(real, seed + 1)):
         if total >= target:
             break
         chosen.append(source)
         total += chunk_count(source, splitter)
-    return chosen, total
-
-
-def corpus_of_size(
-    real: Sequence[SourceText], target: int, splitter: TextSplitter, seed: int = 0
-) -> tuple[list[SourceText], int]:
-    """Real articles in a seeded shuffle, then synthetic ones, up to ``target`` chunks."""
-    order = list(real)
-    random.Random(seed).shuffle(order)
-    chosen, total = take_until(order, target, splitter)
-    if total < target:
-        more, extra = take_until(synthetic_sources(real, seed + 1), target - total, splitter)
-        chosen, total = chosen + more, total + extra
     return chosen, total
 
 
@@ -187,23 +177,14 @@ def sample_questions(sources: Sequence[SourceText], limit: int, seed: int = 0) -
     return questions[:limit]
 
 
-def corpus_hash(sources: Sequence[SourceText]) -> str:
-    digest = hashlib.sha256()
-    for source in sources:
-        digest.update(f"{source.doc_id}\0{source.text}\0".encode())
-    return digest.hexdigest()[:16]
-
-
-MARKER = ".bench_scale.json"  # hidden: load_documents skips it; says the folder is ours
-
-
 def write_corpus(folder: Path, sources: Sequence[SourceText], info: dict) -> bool:
     """Write one .txt per article into ``folder`` unless it already holds this corpus
     (same hash); returns whether it wrote. Only a folder this module made is replaced."""
-    folder = Path(folder)
-    marker = folder / MARKER
-    digest = corpus_hash(sources)
-    if marker.is_file() and json.loads(marker.read_text())["hash"] == digest:
+    folder, marker, digest = Path(folder), Path(folder) / MARKER, hashlib.sha256()
+    for source in sources:
+        digest.update(f"{source.doc_id}\0{source.text}\0".encode())
+    info = {**info, "hash": digest.hexdigest()[:16]}
+    if marker.is_file() and json.loads(marker.read_text())["hash"] == info["hash"]:
         return False
     if folder.exists() and any(folder.iterdir()) and not marker.is_file():
         raise OSError(f"{folder} is not empty and was not written by eval.scale_corpus")
@@ -213,8 +194,33 @@ def write_corpus(folder: Path, sources: Sequence[SourceText], info: dict) -> boo
         path = folder / source.doc_id
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source.text, encoding="utf-8")
-    marker.write_text(json.dumps({**info, "hash": digest}, indent=1), encoding="utf-8")
+    marker.write_text(json.dumps(info, indent=1), encoding="utf-8")
     return True
+
+
+def settings_for(work: Path, size: int) -> Settings:
+    """The default settings over the corpus of ``size`` chunks and its own index folder."""
+    return Settings(corpus_dir=work / f"corpus-{size}", index_dir=work / f"index-{size}")
+
+
+def prepare(work: Path, size: int, data_dir: Path, log: Log, seed: int = 0) -> dict:
+    """Write the corpus of ``size`` chunks (unless it is there already); its description."""
+    defaults = Settings()
+    splitter = make_splitter(defaults.chunk_size, defaults.chunk_overlap)
+    sources, chunks = corpus_of_size(real_sources(data_dir), size, splitter, seed)
+    synthetic = sum(s.source == "synthetic" for s in sources)
+    info = {"target": size, "chunks": chunks, "synthetic_documents": synthetic}
+    questions = sample_questions(sources, POOL, seed)
+    folder = settings_for(work, size).corpus_dir
+    wrote = write_corpus(folder, sources, info | {"questions": questions})
+    log(f"corpus {size}: {chunks} chunks, {len(sources)} articles, written: {wrote}")
+    return info
+
+
+def questions_of(settings: Settings) -> list[str]:
+    """The sampled questions about the corpus of these settings."""
+    marker = Path(settings.corpus_dir) / MARKER
+    return json.loads(marker.read_text(encoding="utf-8"))["questions"]
 
 
 # --- vectors of large corpora: embedded once, replayed by later builds -------------------

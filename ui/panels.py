@@ -115,6 +115,7 @@ def article_panel(documents: Iterable[Document]) -> ArticlePanel:
         visible=len(documents) > 1,
         filterable=True,
     )
+    status = gr.Markdown("", elem_id="qa-status")  # which article is answered, or what went wrong
     gr.Markdown("### Article")
     article = gr.HTML(render.article_html(documents), elem_id="qa-article", js_on_load=None)
     with gr.Accordion("Your own article", open=False, elem_id="qa-own"):
@@ -134,5 +135,4 @@ def article_panel(documents: Iterable[Document]) -> ArticlePanel:
             elem_id="qa-upload",
         )
         reset = gr.Button("Back to the default article", size="sm", elem_id="qa-reset")
-    status = gr.Markdown("", elem_id="qa-status")
     return ArticlePanel(picker, article, paste, use_text, upload, status, reset)
