@@ -3,17 +3,13 @@
     python -m eval.bench_scale [--sizes 1000,10000,100000] [--work DIR] [--questions 50]
     python -m eval.bench_scale --quick      # 1k and 10k chunks, 10 questions
 
-Corpora: ``eval.scale_corpus`` (real passages, then synthetic ones). Each size is measured
-in two fresh interpreters, so numbers never mix:
-- build: ``qa.indexing.open_index`` (chunk, embed, FAISS, BM25, save), model load apart.
-  Above CACHE_ABOVE chunks the vectors are replayed from a cache embedded once by the same
-  code and batches; build chunks/s then counts the cache's recorded embedding seconds.
-  Then recall@10 of HNSW (M=32) against flat and both search times, at efSearch 64/128/256,
-  with embedded SQuAD questions about the corpus as queries.
-- serve: ``Pipeline.from_settings`` over the current index (cold start; model loads,
-  ``open_index`` and ``load_index`` timed apart), RSS after opening, then search() and
-  answer() latency after warm-up calls.
-Prints Markdown tables; writes <work>/bench_scale.json and <work>/bench_scale.png.
+Corpora: eval.scale_corpus. Each size is measured in two fresh interpreters (no mixing):
+build (qa.indexing.open_index, model load apart; then HNSW M=32 against flat over the same
+vectors, queries = embedded SQuAD questions about the corpus) and serve (Pipeline.from_settings
+over the current index, its parts timed apart; RSS; search()/answer() latency after warm-up).
+Above CACHE_ABOVE chunks the vectors are replayed from a cache embedded once: the build is
+still the project's code, and its embedding time is the real builds' rate applied (finish()).
+Prints Markdown; writes <work>/bench_scale.json and <work>/bench_scale.png.
 """
 
 from __future__ import annotations
@@ -24,7 +20,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,15 +28,10 @@ from typing import Any
 import numpy as np
 
 from eval import scale_corpus as corpus
-from eval.metrics import percentile
 from eval.tables import table
-from qa.settings import PROJECT_ROOT, Settings
+from qa.settings import PROJECT_ROOT
 
 CACHE_ABOVE = 20_000  # chunks; larger corpora replay cached vectors (see above)
-EF_SEARCH = (64, 128, 256)
-HNSW_M = 32
-RECALL_K = 10
-DEPTH = Settings().candidates  # rows the retriever asks the vector store for
 WARMUP = 3  # calls before timing: lazy model parts and caches load on the first ones
 DEFAULT_WORK = Path("/work/ckpt/bench_scale")
 DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
@@ -57,16 +48,6 @@ def stopwatch(timings: dict[str, float], key: str) -> Iterator[None]:
         yield
     finally:
         timings[key] = timings.get(key, 0.0) + time.perf_counter() - start
-
-
-def timed_ms(call: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    call()
-    return (time.perf_counter() - start) * 1000
-
-
-def spread(values: Sequence[float]) -> dict[str, float]:
-    return {"p50": percentile(values, 50), "p95": percentile(values, 95)}
 
 
 def rss_mb() -> float:
@@ -95,56 +76,20 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
         model = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
         _ = model.dimension  # loads it
     documents = load_documents(settings.corpus_dir)
-    cache = (
-        corpus.cached_vectors(work, documents, settings, model, log) if size > CACHE_ABOVE else None
-    )
+    big = size > CACHE_ABOVE
+    cache = corpus.cached_vectors(work, documents, settings, model, log) if big else None
     embedder = corpus.MeasuredEmbedder(model, cache)
     with stopwatch(timings, "build_s"):
         index, _ = open_index(documents, settings, embedder, settings.index_dir, rebuild=True)
     queries = model.embed(corpus.questions_of(settings)[:recall_queries], is_query=True)
-    return (
-        timings
-        | vector_bench(index.vectors, queries)
-        | {
-            "chunks": len(index.chunks),
-            "documents": len(documents),
-            "kind": index.manifest.vector_kind,
-            "vectors_cached": cache is not None,
-            "embed_s": None if cache else embedder.seconds,  # None: replayed, see finish()
-            "other_build_s": timings["build_s"] - embedder.seconds,  # FAISS, BM25, chunking, save
-            "cache": cache
-            and {"seconds": cache.seconds, "misses": embedder.misses, "folder": str(cache.folder)},
-            "disk_mb": folder_mb(settings.index_dir),
-            "mean_chunk_chars": float(np.mean([len(c.text) for c in index.chunks])),
-        }
-    )
-
-
-def search_all(store: Any, queries: np.ndarray) -> tuple[list[list[int]], list[float]]:
-    """Each query's top RECALL_K rows and the ms of its search at the retriever's depth
-    (efSearch >= DEPTH, so HNSW's first RECALL_K of DEPTH are its top RECALL_K)."""
-    tops, times = [], []
-    for query in queries:
-        start = time.perf_counter()
-        hits = store.search(query, DEPTH)
-        times.append((time.perf_counter() - start) * 1000)
-        tops.append([row for row, _ in hits[:RECALL_K]])
-    return tops, times
-
-
-def vector_bench(store: Any, queries: np.ndarray) -> dict:
-    """Flat against HNSW (M=32; the index's own when auto chose it) over the same vectors."""
-    from qa.vectors import build_store, recall_at_k
-
-    vectors = store.vectors(np.arange(len(store)))
-    flat = store if store.kind == "flat" else build_store(vectors, "flat")
-    hnsw = store if store.kind == "hnsw" else build_store(vectors, "hnsw", hnsw_m=HNSW_M)
-    exact, flat_ms = search_all(flat, queries)
-    result: dict[str, Any] = {"recall_queries": len(queries), "flat_search_ms": spread(flat_ms)}
-    for ef in EF_SEARCH:
-        hnsw.ef_search = ef
-        approx, ms = search_all(hnsw, queries)
-        result[f"hnsw_ef{ef}"] = spread(ms) | {"recall_at_10": recall_at_k(exact, approx)}
+    result = timings | corpus.vector_bench(index.vectors, queries) | {"vectors_cached": big}
+    result |= {"chunks": len(index.chunks), "documents": len(documents)}
+    result |= {"kind": index.manifest.vector_kind, "disk_mb": folder_mb(settings.index_dir)}
+    result["mean_chunk_chars"] = float(np.mean([len(c.text) for c in index.chunks]))
+    result["embed_s"] = None if cache else embedder.seconds  # None: replayed, see finish()
+    result["other_build_s"] = timings["build_s"] - embedder.seconds  # chunk, FAISS, BM25, save
+    if cache:
+        result["cache"] = {"seconds": cache.seconds, "misses": embedder.misses}
     return result
 
 
@@ -186,13 +131,14 @@ def serve_worker(work: Path, size: int, calls: int) -> dict:
     for question in questions[1 : 1 + WARMUP]:
         pipeline.answer(question)
     asked = questions[1 + WARMUP : 1 + WARMUP + calls]
-    search_ms = [timed_ms(lambda q=q: pipeline.search(q)) for q in asked]
-    answer_ms = [timed_ms(lambda q=q: pipeline.answer(q)) for q in asked]
-    return timings | {
-        "calls": len(asked),
-        "search_ms": spread(search_ms),
-        "answer_ms": spread(answer_ms),
-    }
+    for name, call in (("search_ms", pipeline.search), ("answer_ms", pipeline.answer)):
+        times = []
+        for question in asked:
+            start = time.perf_counter()
+            call(question)
+            times.append((time.perf_counter() - start) * 1000)
+        timings[name] = corpus.spread(times)
+    return timings | {"calls": len(asked)}
 
 
 # --- the run and its report -------------------------------------------------------------
@@ -209,48 +155,39 @@ def run_worker(kind: str, size: int, args: argparse.Namespace) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1]) | {f"{kind}_load_avg": load}
 
 
-def finish(rows: Sequence[dict]) -> list[dict]:
-    """Build chunks/s per row; a replayed build counts the embedding time the largest really
-    embedded corpus' rate gives (the cache's own rate when none was), on top of the rest."""
-    real = [r for r in rows if r["embed_s"] is not None]
-    if real:
-        top = max(real, key=lambda r: r["chunks"])
-        rate = top["chunks"] / top["embed_s"]
-    else:
-        rate = sum(r["chunks"] for r in rows) / sum(r["cache"]["seconds"] for r in rows)
-    done = []
+def finish(rows: list[dict]) -> list[dict]:
+    """Build chunks/s of each row: a replayed build adds the embedding time the largest real
+    build's rate gives (the cache's recorded time when no build was real) to its other time."""
+    top = max((r for r in rows if r["embed_s"]), key=lambda r: r["chunks"], default=None)
     for row in rows:
-        embed_s = row["embed_s"] if row["embed_s"] is not None else row["chunks"] / rate
-        speed = {"embed_chunks_per_s": row["chunks"] / embed_s}
-        speed["build_chunks_per_s"] = row["chunks"] / (row["other_build_s"] + embed_s)
-        done.append(row | speed)
-    return done
+        embed_s = row["embed_s"] or (
+            row["chunks"] * top["embed_s"] / top["chunks"] if top else row["cache"]["seconds"]
+        )
+        row["embed_chunks_per_s"] = row["chunks"] / embed_s
+        row["build_chunks_per_s"] = row["chunks"] / (row["other_build_s"] + embed_s)
+    return rows
 
 
-COLUMNS: tuple[tuple[str, Callable[[dict], str]], ...] = (
-    ("chunks", lambda r: f"{r['chunks']:,}"),
-    ("documents", lambda r: f"{r['documents']:,}"),
-    ("index kind", lambda r: r["kind"]),
-    ("build chunks/s", lambda r: f"{r['build_chunks_per_s']:.0f}{'*' * r['vectors_cached']}"),
-    ("disk MB", lambda r: f"{r['disk_mb']:.0f}"),
-    ("RSS MB", lambda r: f"{r['rss_mb']:.0f}"),
-    ("open s", lambda r: f"{r['index_open_s']:.2f}"),
-    ("cold start s", lambda r: f"{r['cold_start_s']:.1f}"),
-    ("search p50/p95 ms", lambda r: f"{r['search_ms']['p50']:.0f} / {r['search_ms']['p95']:.0f}"),
-    ("answer p50/p95 ms", lambda r: f"{r['answer_ms']['p50']:.0f} / {r['answer_ms']['p95']:.0f}"),
-    (
-        "HNSW recall@10 (ef 64/128/256)",
-        lambda r: " / ".join(f"{r[f'hnsw_ef{ef}']['recall_at_10']:.3f}" for ef in EF_SEARCH),
-    ),
-    (
-        "flat vs hnsw search ms",
-        lambda r: f"{r['flat_search_ms']['p50']:.2f} vs {r['hnsw_ef128']['p50']:.2f}",
-    ),
-)
+HEADERS = ("chunks", "documents", "index kind", "build chunks/s", "disk MB", "RSS MB", "open s")
+HEADERS += ("cold start s", "search p50/p95 ms", "answer p50/p95 ms")
+HEADERS += ("HNSW recall@10 (ef 64/128/256)", "flat vs hnsw search ms")
+
+
+def cells(r: dict) -> list[str]:
+    """One row of the table, in HEADERS' order."""
+    recall = " / ".join(f"{r[f'hnsw_ef{ef}']['recall_at_10']:.3f}" for ef in corpus.EF_SEARCH)
+    pcts = [f"{r[k]['p50']:.0f} / {r[k]['p95']:.0f}" for k in ("search_ms", "answer_ms")]
+    cached = "*" if r["vectors_cached"] else ""
+    return [
+        *(f"{r['chunks']:,}", f"{r['documents']:,}", r["kind"]),
+        *(f"{r['build_chunks_per_s']:.0f}{cached}", f"{r['disk_mb']:.0f}", f"{r['rss_mb']:.0f}"),
+        *(f"{r['index_open_s']:.2f}", f"{r['cold_start_s']:.1f}", *pcts, recall),
+        f"{r['flat_search_ms']['p50']:.2f} vs {r['hnsw_ef128']['p50']:.2f}",
+    ]
 
 
 def render_table(rows: Sequence[dict]) -> str:
-    return table([name for name, _ in COLUMNS], [[show(r) for _, show in COLUMNS] for r in rows])
+    return table(HEADERS, [cells(r) for r in rows])
 
 
 def check_targets(rows: Sequence[dict]) -> list[dict]:
@@ -258,17 +195,13 @@ def check_targets(rows: Sequence[dict]) -> list[dict]:
     big = max(rows, key=lambda r: r["chunks"])
     near_10k = min(rows, key=lambda r: abs(r["chunks"] - 10_000))
     real = [r["build_chunks_per_s"] for r in rows if not r["vectors_cached"]]
+    recall = min(r["hnsw_ef128"]["recall_at_10"] for r in rows)
     checks = (  # (target, measured, bound, +1: at least the bound, -1: at most)
         ("indexing >= 150 chunks/s (real embedding)", max(real or [0]), 150, 1),
         (f"open {near_10k['chunks']:,} chunks <= 3 s", near_10k["index_open_s"], 3, -1),
         (f"search() p50 at {big['chunks']:,} <= 150 ms", big["search_ms"]["p50"], 150, -1),
         (f"answer() p50 at {big['chunks']:,} <= 300 ms", big["answer_ms"]["p50"], 300, -1),
-        (
-            "HNSW recall@10 >= 0.98 (ef 128)",
-            min(r["hnsw_ef128"]["recall_at_10"] for r in rows),
-            0.98,
-            1,
-        ),
+        ("HNSW recall@10 >= 0.98 (ef 128)", recall, 0.98, 1),
     )
     return [
         {"target": t, "measured": round(v, 3), "met": (v - b) * s >= 0} for t, v, b, s in checks
@@ -308,16 +241,15 @@ def report(rows: Sequence[dict], work: Path) -> str:
     targets, crossover = check_targets(rows), flat_20ms_rows(rows)
     command = " ".join(["python -m eval.bench_scale", *sys.argv[1:]])
     record = {"command": command, "cpus": os.cpu_count(), "rows": list(rows), "targets": targets}
-    (work / "bench_scale.json").write_text(
-        json.dumps(record | {"flat_20ms_rows": crossover}, indent=1)
-    )
+    record["flat_20ms_rows"] = crossover
+    (work / "bench_scale.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     plot(rows, work / "bench_scale.png")
     lines = [render_table(rows), "", f"Flat search would pass 20 ms at about {crossover:,} rows."]
     lines += [
         f"- {t['target']}: {t['measured']} ({'met' if t['met'] else 'NOT met'})" for t in targets
     ]
     if any(r["vectors_cached"] for r in rows):
-        lines.append("\n\\* vectors replayed from a cache; embedding time from the real-build rate")
+        lines.append("\n\\* vectors replayed from a cache; embedding time at the real-build rate")
     return "\n".join(lines)
 
 

@@ -1,16 +1,14 @@
-"""Corpora of a chosen size in chunks for ``eval.bench_scale``, and their cached vectors.
+"""Corpora of a chosen size in chunks for ``eval.bench_scale``, and their vectors.
 
-Real: each SQuAD v1.1 dev context, CoQA story and training passage (``train/*.json``) of the
-shared data folder becomes one article, ``title + "\n\n" + text``, one .txt file. Only texts
-(and SQuAD questions, as queries) are used, never an answer or a score.
-
-Synthetic, only past the real total: article n is titled "Digest n: <a real title>" and has
-3-8 paragraphs; a paragraph joins two runs of 1-4 consecutive sentences, each from a random
-real passage of one source (seeded RNG). Runs keep real vocabulary and local coherence, and a
-paragraph equal to any earlier one is drawn again, so no chunk copies another.
-
-A size: real articles in a seeded shuffle, then synthetic ones, until the project's chunker
-(default chunk size) counts the target; the overshoot is under one article's chunks.
+Real: each SQuAD v1.1 dev context, CoQA story and training passage (train/*.json) of the shared
+data folder becomes one article file, ``title + "\n\n" + text``. Only texts (and SQuAD
+questions, as queries) are used, never an answer or a score. Synthetic, only past the real
+total: article n, "Digest n: <a real title>", has 3-8 paragraphs, each two runs of 1-4
+consecutive sentences from random real passages of one source (seeded RNG): real vocabulary
+and local coherence, and a paragraph equal to any earlier one is drawn again, so no chunk
+copies another. A size: real articles in a seeded shuffle, then synthetic ones, until the
+project's chunker counts the target (the overshoot is under one article's chunks). Vectors of
+large corpora are embedded once, part by part (resumable), and replayed by builds.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ import itertools
 import json
 import random
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from qa.documents import make_document
 from qa.embedding import Embedder
 from qa.settings import Settings
 from qa.types import Document
+from qa.vectors import VectorStore, build_store, recall_at_k
 
 Log = Callable[[str], None]
 
@@ -68,29 +68,22 @@ def clean(text: str) -> str:
 
 
 def squad_sources(path: Path) -> list[SourceText]:
-    return [
-        SourceText(
-            doc_id=f"squad/{article.number:02d}-{index:03d}.txt",
-            title=article.title.replace("_", " "),
-            body=clean(" ".join(context.split("\n"))),
-            source="squad",
-            questions=tuple(q["question"] for i, q in article.questions if i == index),
-        )
-        for article in load_squad(path)
-        for index, context in enumerate(article.contexts, 1)
-    ]
+    sources = []
+    for article in load_squad(path):
+        for index, context in enumerate(article.contexts, 1):
+            doc_id, title = f"squad/{article.number:02d}-{index:03d}.txt", article.title
+            questions = tuple(q["question"] for i, q in article.questions if i == index)
+            body = clean(" ".join(context.split("\n")))
+            sources.append(SourceText(doc_id, title.replace("_", " "), body, "squad", questions))
+    return sources
 
 
 def coqa_sources(path: Path) -> list[SourceText]:
-    return [
-        SourceText(
-            doc_id=f"coqa/{story.id}.txt",
-            title=f"CoQA {story.source} story {n}",
-            body=clean(story_text(story.story)[0]),
-            source="coqa",
-        )
-        for n, story in enumerate(load_coqa(path), 1)
-    ]
+    sources = []
+    for n, story in enumerate(load_coqa(path), 1):
+        title, body = f"CoQA {story.source} story {n}", clean(story_text(story.story)[0])
+        sources.append(SourceText(f"coqa/{story.id}.txt", title, body, "coqa"))
+    return sources
 
 
 def train_sources(path: Path) -> list[SourceText]:
@@ -106,7 +99,6 @@ def train_sources(path: Path) -> list[SourceText]:
 
 def real_sources(data_dir: Path) -> list[SourceText]:
     """Every real passage of the shared data folder, in file order."""
-    data_dir = Path(data_dir)
     sources = squad_sources(data_dir / "external" / "squad_v1.1_dev.json")
     sources += coqa_sources(data_dir / "external" / "coqa_test.json")
     for path in sorted((data_dir / "train").glob("*.json")):
@@ -114,13 +106,10 @@ def real_sources(data_dir: Path) -> list[SourceText]:
     return sources
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.replace("\n", " ")) if s.strip()]
-
-
 def _run(rng: random.Random, pool: Sequence[str]) -> str:
     """1-4 consecutive sentences of one passage."""
-    parts = sentences(rng.choice(pool))
+    text = rng.choice(pool).replace("\n", " ")
+    parts = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
     length = min(len(parts), rng.randint(1, 4))
     start = rng.randrange(len(parts) - length + 1)
     return " ".join(parts[start : start + length])
@@ -149,11 +138,6 @@ def synthetic_sources(real: Sequence[SourceText], seed: int) -> Iterator[SourceT
         yield SourceText(f"synthetic/{n:06d}.txt", title, "\n\n".join(paragraphs), "synthetic")
 
 
-def chunk_count(source: SourceText, splitter: TextSplitter) -> int:
-    """How many chunks the index will hold for this article."""
-    return len(chunk_documents([make_document(source.doc_id, source.text)], splitter))
-
-
 def corpus_of_size(
     real: Sequence[SourceText], target: int, splitter: TextSplitter, seed: int = 0
 ) -> tuple[list[SourceText], int]:
@@ -166,7 +150,8 @@ def corpus_of_size(
         if total >= target:
             break
         chosen.append(source)
-        total += chunk_count(source, splitter)
+        document = make_document(source.doc_id, source.text)
+        total += len(chunk_documents([document], splitter))  # as the index will chunk it
     return chosen, total
 
 
@@ -188,8 +173,7 @@ def write_corpus(folder: Path, sources: Sequence[SourceText], info: dict) -> boo
         return False
     if folder.exists() and any(folder.iterdir()) and not marker.is_file():
         raise OSError(f"{folder} is not empty and was not written by eval.scale_corpus")
-    for old in sorted(folder.rglob("*.txt")) if folder.exists() else []:
-        old.unlink()  # articles of an earlier corpus must not stay in this one
+    shutil.rmtree(folder, ignore_errors=True)  # ours: no article of an earlier corpus stays
     for source in sources:
         path = folder / source.doc_id
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -205,14 +189,13 @@ def settings_for(work: Path, size: int) -> Settings:
 
 def prepare(work: Path, size: int, data_dir: Path, log: Log, seed: int = 0) -> dict:
     """Write the corpus of ``size`` chunks (unless it is there already); its description."""
-    defaults = Settings()
-    splitter = make_splitter(defaults.chunk_size, defaults.chunk_overlap)
+    settings = settings_for(work, size)
+    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
     sources, chunks = corpus_of_size(real_sources(data_dir), size, splitter, seed)
     synthetic = sum(s.source == "synthetic" for s in sources)
     info = {"target": size, "chunks": chunks, "synthetic_documents": synthetic}
     questions = sample_questions(sources, POOL, seed)
-    folder = settings_for(work, size).corpus_dir
-    wrote = write_corpus(folder, sources, info | {"questions": questions})
+    wrote = write_corpus(settings.corpus_dir, sources, info | {"questions": questions})
     log(f"corpus {size}: {chunks} chunks, {len(sources)} articles, written: {wrote}")
     return info
 
@@ -223,9 +206,13 @@ def questions_of(settings: Settings) -> list[str]:
     return json.loads(marker.read_text(encoding="utf-8"))["questions"]
 
 
-# --- vectors of large corpora: embedded once, replayed by later builds -------------------
+# --- vectors: embedded once for large corpora, replayed by builds; flat against HNSW ---
 
 PART = 2048  # chunks per saved part: what a killed run may have to redo
+EF_SEARCH = (64, 128, 256)
+HNSW_M = 32
+RECALL_K = 10
+DEPTH = Settings().candidates  # rows the retriever asks the vector store for
 
 
 @dataclass(frozen=True)
@@ -233,17 +220,14 @@ class VectorCache:
     rows: dict[str, int]  # chunk text -> row of ``vectors``
     vectors: np.ndarray
     seconds: float  # embedding time, summed over the parts as they were made
-    folder: Path
 
 
 def cached_vectors(
     work: Path, documents: Sequence[Document], settings: Settings, embedder: Embedder, log: Log
 ) -> VectorCache:
-    """The chunks' vectors, saved part by part under work/vectors/<hash of model and chunk
-    texts>/, so that an interrupted run resumes where it stopped. One embed() call per part:
-    sentence-transformers sorts a call's texts by length, which pads far less than the index's
-    calls of embed_batch_size texts, so the cache's seconds are not a build's (see
-    eval.bench_scale for how a cached build's throughput is reported)."""
+    """The chunks' vectors, saved part by part under work/vectors/<hash of the model and
+    texts>/ so that a killed run resumes. One embed() call per part: sentence-transformers sorts
+    a call by length, padding less than the index's calls, so these seconds are not a build's."""
     chunks = chunk_documents(documents, make_splitter(settings.chunk_size, settings.chunk_overlap))
     texts = [c.text for c in chunks]
     key = hashlib.sha256("\0".join([embedder.model_id, *texts]).encode()).hexdigest()[:16]
@@ -254,26 +238,27 @@ def cached_vectors(
         path, done = folder / f"part-{n:05d}.npy", folder / f"part-{n:05d}.json"
         if not done.is_file():  # written last: a part without it is redone
             start = time.perf_counter()
-            part = embedder.embed([c.text for c in chunks[first : first + PART]])
-            np.save(path, part)
+            np.save(path, embedder.embed(texts[first : first + PART]))
             done.write_text(json.dumps({"seconds": time.perf_counter() - start}))
             log(f"embedded {min(first + PART, len(chunks))}/{len(chunks)} chunks into {folder}")
         seconds += json.loads(done.read_text())["seconds"]
         parts.append(np.load(path))
     rows = {text: row for row, text in enumerate(texts)}
-    return VectorCache(rows, np.concatenate(parts), seconds, folder)
+    return VectorCache(rows, np.concatenate(parts), seconds)
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95))}
 
 
 class MeasuredEmbedder:
-    """The real embedder, timed. With a cache, chunk texts are served from it (queries are
-    always embedded): a large index is then built by the project's own code, only the
-    embedding of its chunks replayed."""
+    """The real embedder, timed; with a cache, chunk texts (not queries) are served from it, so
+    a large index is built by the project's own code with only its chunks' embedding replayed."""
 
     def __init__(self, real: Embedder, cache: VectorCache | None = None) -> None:
         self.model_id, self.dimension = real.model_id, real.dimension
         self.real, self.cache = real, cache
-        self.seconds = 0.0
-        self.misses = 0  # chunk texts not in the cache, embedded for real
+        self.seconds, self.misses = 0.0, 0  # misses: chunk texts not cached, embedded for real
 
     def embed(self, texts: Sequence[str], *, is_query: bool = False) -> np.ndarray:
         start = time.perf_counter()
@@ -286,3 +271,29 @@ class MeasuredEmbedder:
             return self.real.embed(texts, is_query=is_query)
         finally:
             self.seconds += time.perf_counter() - start
+
+
+def search_all(store: VectorStore, queries: np.ndarray) -> tuple[list[list[int]], list[float]]:
+    """Each query's top RECALL_K rows and the ms of its search at the retriever's depth
+    (efSearch >= DEPTH, so HNSW's first RECALL_K of DEPTH are its top RECALL_K)."""
+    tops, times = [], []
+    for query in queries:
+        start = time.perf_counter()
+        hits = store.search(query, DEPTH)
+        times.append((time.perf_counter() - start) * 1000)
+        tops.append([row for row, _ in hits[:RECALL_K]])
+    return tops, times
+
+
+def vector_bench(store: VectorStore, queries: np.ndarray) -> dict:
+    """Flat against HNSW (M=32; the index's own when auto chose it) over the same vectors."""
+    vectors = store.vectors(np.arange(len(store)))
+    flat = store if store.kind == "flat" else build_store(vectors, "flat")
+    hnsw = store if store.kind == "hnsw" else build_store(vectors, "hnsw", hnsw_m=HNSW_M)
+    exact, flat_ms = search_all(flat, queries)
+    result: dict = {"recall_queries": len(queries), "flat_search_ms": spread(flat_ms)}
+    for ef in EF_SEARCH:
+        hnsw.ef_search = ef
+        approx, ms = search_all(hnsw, queries)
+        result[f"hnsw_ef{ef}"] = spread(ms) | {"recall_at_10": recall_at_k(exact, approx)}
+    return result

@@ -253,6 +253,7 @@ def test_many_articles_name_the_article_and_the_picker_narrows_the_question(
     with closing(browser.new_page(viewport=VIEWPORT)) as page:
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(corpus_url)
+        expect(page.locator("#qa-examples")).to_have_count(0)  # they fit the seed article only
         ask(page, "Who is the harbour master?")
         reply = page.locator("#qa-chat .qa-answer").last
         expect(reply).to_contain_text("[Floods close Danube port ¶3]")

@@ -271,6 +271,13 @@ def test_handler_keeps_the_answers_for_the_export_and_passes_the_article_choice(
     assert fake.scopes == [[DOC], None]  # one article, then all of them
 
 
+def test_examples_are_offered_for_the_seed_corpus_only(tmp_path):
+    from qa.settings import Settings
+
+    assert app.examples_for(Settings()) == app.EXAMPLES
+    assert app.examples_for(Settings(corpus_dir=tmp_path)) == ()
+
+
 def test_converse_asks_each_question_after_the_earlier_ones(fake):
     turns = app.converse(["First?", "Second?", "Third?"], 4, None, None)
     assert len(turns) == 3

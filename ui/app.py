@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -137,7 +138,10 @@ def _wire_chat(
     inputs.append(pane.picker)
     outputs = [chat.box, chat.chat, chat.history, pane.article, chat.turns]
     lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
-    for trigger in (chat.box.submit, chat.examples.load_input_event.then):
+    triggers = [chat.box.submit]
+    if chat.examples is not None:
+        triggers.append(chat.examples.load_input_event.then)
+    for trigger in triggers:
         event = trigger(on_ask, inputs, outputs, api_visibility="private", **lane)
         event.then(None, js=SCROLL_TO_CITED_JS, api_visibility="private")
     # The chatbot's own trash icon clears the messages only; reset the history with them.
@@ -181,7 +185,8 @@ def _wire_own_article(
         articles.drop(request.session_hash)
         view = render.article_html(pool.documents.values())
         picker = gr.update(visible=len(pool.documents) > 1)
-        return "", view, None, picker, gr.update(visible=True), "", [], [], []
+        examples = gr.update(visible=chat.examples is not None)
+        return "", view, None, picker, examples, "", [], [], []
 
     outputs = [pane.status, pane.article, pane.upload, pane.picker, chat.example_box]
     outputs += [chat.box, chat.chat, chat.history, chat.turns]
@@ -270,6 +275,12 @@ def converse(
     return turns
 
 
+def examples_for(settings: Settings) -> tuple[str, ...]:
+    """The example questions: they are about the seed article, so only for that corpus."""
+    default = Path(Settings().corpus_dir).resolve()
+    return EXAMPLES if Path(settings.corpus_dir).resolve() == default else ()
+
+
 def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY) -> gr.Blocks:
     """The UI over ``settings``' corpus (the seed article by default); models load now.
 
@@ -285,7 +296,7 @@ def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY
         gr.Markdown(HEADER)
         with gr.Row(equal_height=False, elem_id="qa-layout"):
             with gr.Column(scale=3, min_width=320):
-                chat = chat_panel(settings, EXAMPLES, MAX_K)
+                chat = chat_panel(settings, examples_for(settings), MAX_K)
             with gr.Column(scale=2, min_width=320):
                 pane = article_panel(pool.documents.values())
         _wire_chat(chat, pane, settings, pool, articles)

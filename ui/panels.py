@@ -4,7 +4,7 @@
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import gradio as gr
 
@@ -20,7 +20,7 @@ TITLE_CHOICE_CHARS = 90  # a headline longer than this is cut in the picker
 class ChatPanel(NamedTuple):
     chat: gr.Chatbot
     box: gr.Textbox
-    examples: gr.Examples
+    examples: Any  # gr.Examples of questions about the seed article; None for other corpora
     example_box: gr.Column  # hidden while a user's own article is answered: they fit the seed
     clear: gr.Button
     export: gr.Button
@@ -59,14 +59,16 @@ def chat_panel(settings: Settings, examples: Sequence[str], max_k: int) -> ChatP
         max_length=settings.max_question_chars,
         submit_btn="Ask",
     )
-    with gr.Column() as example_box:
-        shown = gr.Examples(
-            [[q] for q in examples],
-            inputs=[box],
-            label="Examples",
-            elem_id="qa-examples",
-            api_visibility="private",
-        )
+    shown = None
+    with gr.Column(visible=bool(examples)) as example_box:
+        if examples:
+            shown = gr.Examples(
+                [[q] for q in examples],
+                inputs=[box],
+                label="Examples",
+                elem_id="qa-examples",
+                api_visibility="private",
+            )
     with gr.Accordion("Settings", open=False):
         k = gr.Slider(
             1, max_k, value=settings.k, step=1, precision=0, label="Passages retrieved (k)"
