@@ -151,7 +151,7 @@ def run_worker(kind: str, size: int, args: argparse.Namespace) -> dict:
     load = os.getloadavg()[0]  # other jobs on the machine skew timings: say how busy it was
     log(f"{kind} {size}, load average {load:.1f}")
     command = [sys.executable, "-m", "eval.bench_scale", "--worker", kind, *map(str, options)]
-    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
     return json.loads(done.stdout.strip().splitlines()[-1]) | {f"{kind}_load_avg": load}
 
 
@@ -236,10 +236,9 @@ def plot(rows: Sequence[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def report(rows: Sequence[dict], work: Path) -> str:
+def report(rows: Sequence[dict], work: Path, command: str) -> str:
     """Write the JSON and the plot; returns the Markdown to print."""
     targets, crossover = check_targets(rows), flat_20ms_rows(rows)
-    command = " ".join(["python -m eval.bench_scale", *sys.argv[1:]])
     record = {"command": command, "cpus": os.cpu_count(), "rows": list(rows), "targets": targets}
     record["flat_20ms_rows"] = crossover
     (work / "bench_scale.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
@@ -284,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         info = corpus.prepare(args.work, size, args.data, log)
         built = run_worker("build", size, args)
         rows.append(info | built | run_worker("serve", size, args))
-    print(report(finish(rows), args.work))
+    command = " ".join(["python -m eval.bench_scale", *(sys.argv[1:] if argv is None else argv)])
+    print(report(finish(rows), args.work, command))
 
 
 if __name__ == "__main__":

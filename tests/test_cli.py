@@ -144,3 +144,51 @@ def test_search_lists_passages(real_pipeline, real_settings: Settings, capsys) -
     ranks = [line for line in out.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert len(ranks) == 2
     assert "¶10" in ranks[0] and "rerank" in ranks[0] and "dense" in ranks[0]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.slow
+def test_ask_about_a_saved_page(real_pipeline, real_settings: Settings, capsys) -> None:
+    argv = ["--index-dir", str(real_settings.index_dir), "ask", "--file"]
+    argv += [str(FIXTURES / "news_page.html"), "How many panels will the array have?", "--json"]
+    code, out, _ = run_main(argv, capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["text"] == "26,000" and data["citations"][0]["paragraph"] == 3
+    assert data["citations"][0]["title"].startswith("Millbrook approves")
+
+
+def test_ask_file_errors_before_loading_models(tmp_path: Path, capsys, monkeypatch) -> None:
+    import qa.pipeline
+
+    monkeypatch.setattr(qa.pipeline, "get_pipeline", lambda *a: pytest.fail("models loaded"))
+    page = tmp_path / "nav.html"
+    page.write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    code, _, err = run_main(["ask", "--file", str(page), "Who?"], capsys)
+    assert code == 2 and "no article text" in err
+    code, _, err = run_main(["ask", "--file", str(tmp_path / "missing.txt"), "Who?"], capsys)
+    assert code == 2 and "missing.txt" in err
+
+
+@pytest.mark.slow
+def test_ask_one_article_of_a_corpus(tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    (corpus / "danube.txt").write_text(
+        "Floods close Danube port\n\nHarbour master Ivan Petrenko said ships would wait.",
+        encoding="utf-8",
+    )
+    (corpus / "storm.txt").write_text(
+        "Storm hits Odesa\n\nHarbour master Olena Bondar counted forty lost boats.",
+        encoding="utf-8",
+    )
+    base = ["--corpus", str(corpus), "--index-dir", str(tmp_path / "idx"), "ask"]
+    question = "Who is the harbour master?"
+    code, out, _ = run_main([*base, question, "--doc", "storm.txt", "--json"], capsys)
+    assert code == 0 and json.loads(out)["citations"][0]["doc_id"] == "storm.txt"
+    code, out, _ = run_main([*base, question, "--doc", "danube.txt"], capsys)
+    assert out.splitlines()[0] == "Ivan Petrenko [Floods close Danube port ¶2]"
+    code, _, err = run_main([*base, question, "--doc", "nope.txt"], capsys)
+    assert code == 2 and "no such article" in err

@@ -204,3 +204,20 @@ def test_a_pool_of_two_answers_concurrently_as_one_does_serially(real_settings):
     with ThreadPoolExecutor(4) as threads:
         together = list(threads.map(lambda q: pool.answer(q).to_dict(), questions))
     assert together == serial
+
+
+@pytest.mark.slow
+def test_answer_about_text_shares_the_models_and_cites_the_text(real_settings) -> None:
+    from qa import answer, get_pipeline
+
+    text = "Floods close Danube port\n\nHarbour master Ivan Petrenko said ships would wait."
+    first = answer("Who is the harbour master?", text=text, index_dir=real_settings.index_dir)
+    assert first.text == "Ivan Petrenko" and str(first) == "Ivan Petrenko [¶2]"
+    c = first.citations[0]
+    assert c.doc_id == "pasted article" and c.text[c.start : c.end] == "Ivan Petrenko"
+    again = answer("Who is the harbour master?", text=text, index_dir=real_settings.index_dir)
+    assert again == first
+    base = get_pipeline(real_settings)
+    assert base.documents.keys() == {"000_36ba9c20c5f9ac76.txt"}  # the corpus is untouched
+    with pytest.raises(ValueError, match="empty"):
+        answer("Who?", text="   ", index_dir=real_settings.index_dir)
