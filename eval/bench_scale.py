@@ -121,6 +121,7 @@ def serve_worker(work: Path, size: int, calls: int) -> dict:
     settings, timings = corpus.settings_for(work, size), {}
     questions = corpus.questions_of(settings)
     instrument(timings)
+    timings["rss_before_mb"] = rss_mb()  # the interpreter and imports, before any model
     with stopwatch(timings, "cold_start_s"):
         pipeline = Pipeline.from_settings(settings)
     timings["rss_mb"] = rss_mb()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -10,7 +11,9 @@ import numpy as np
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-from qa.models import go_offline, resolve_model
+from qa.models import go_offline, is_onnx_folder, onnx_session, read_manifest, resolve_model
+
+EMBEDDER_FORMAT = 1  # the manifest format of a shipped ONNX embedder folder
 
 
 class Embedder(Protocol):
@@ -67,3 +70,49 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return normalize_rows(vectors.reshape(len(texts), -1))
+
+
+class OnnxEmbedder:
+    """A BERT sentence encoder exported to ONNX (the shipped default: all-MiniLM-L6-v2 in
+    int8): mean pooling over the real tokens, unit length. Its folder's manifest gives the
+    dimension and length, and every file's sha256, checked on load."""
+
+    def __init__(self, folder: str, model_id: str, batch_size: int = 32, threads: int = 0):
+        from tokenizers import Tokenizer
+
+        manifest = read_manifest(Path(folder), "embedding model", EMBEDDER_FORMAT)
+        self.model_id = model_id
+        self.batch_size = batch_size
+        self.dimension = int(manifest["dimension"])
+        self.tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
+        self.tokenizer.enable_truncation(max_length=int(manifest["max_length"]))
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.session = onnx_session(f"{folder}/model.onnx", threads)
+
+    def embed(self, texts: Sequence[str], *, is_query: bool = False) -> np.ndarray:
+        """One row per text. Texts are batched by length, so a short one is not padded to
+        the length of a long one."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i in range(0, len(order), self.batch_size):
+            batch = order[i : i + self.batch_size]
+            vectors[batch] = self._embed_batch([texts[j] for j in batch])
+        return normalize_rows(vectors)
+
+    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+
+def load_embedder(model_id: str, batch_size: int = 32, threads: int = 0) -> Embedder:
+    """The packaged or on-disk ONNX embedder when ``model_id`` is one, else
+    sentence-transformers (any hub name or path)."""
+    location = resolve_model(model_id)
+    if is_onnx_folder(location):
+        return OnnxEmbedder(location, model_id, batch_size, threads)
+    return SentenceTransformerEmbedder(model_id, batch_size)

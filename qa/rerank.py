@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.models import go_offline, is_onnx_folder, resolve_model
+from qa.models import go_offline, is_onnx_folder, onnx_session, resolve_model
 
 
 class Scorer(Protocol):
@@ -31,7 +31,6 @@ class OnnxCrossEncoder:
         batch_size: int = 16,
         threads: int = 0,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.model_id = model_id
@@ -41,13 +40,7 @@ class OnnxCrossEncoder:
         # longest_first: a long question (up to max_question_chars) is cut too, never an error.
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(
-            f"{folder}/model.onnx", options, providers=["CPUExecutionProvider"]
-        )
+        self.session = onnx_session(f"{folder}/model.onnx", threads)
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:

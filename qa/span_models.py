@@ -7,18 +7,16 @@ load, so a damaged model is refused with a clear message instead of giving wrong
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from qa.models import go_offline, is_onnx_folder, resolve_model
-from qa.store import file_sha256
+from qa.models import MANIFEST, go_offline, is_onnx_folder, onnx_session, resolve_model
+from qa.models import read_manifest as read_folder_manifest
 from qa.windows import Window
 
-MANIFEST = "manifest.json"
 READER_FORMAT = 1
 
 
@@ -45,26 +43,8 @@ def batch_arrays(windows: Sequence[Window]) -> dict[str, np.ndarray]:
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
-    """The folder's manifest, after checking every listed file's checksum."""
-    path = folder / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        files = dict(manifest["files"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"reader model {folder}: unreadable {MANIFEST} ({exc})") from None
-    if manifest.get("format") != READER_FORMAT:
-        raise ValueError(
-            f"reader model {folder}: format {manifest.get('format')!r} is not "
-            f"{READER_FORMAT}; reinstall the package or re-export the model"
-        )
-    for name, expected in files.items():
-        file = folder / name
-        if not file.is_file() or file_sha256(file) != expected:
-            raise ValueError(
-                f"reader model {folder}: {name} is missing or damaged (checksum mismatch); "
-                "reinstall the package, or rebuild it with python -m train.export"
-            )
-    return manifest
+    """The reader folder's manifest, every listed file's checksum verified."""
+    return read_folder_manifest(folder, "reader model", READER_FORMAT)
 
 
 def load_tokenizer(path: Path) -> Any:
@@ -80,21 +60,14 @@ class OnnxSpanModel:
     """An extractive QA model exported to ONNX (inputs as BERT's, outputs start/end logits)."""
 
     def __init__(self, folder: str | Path, threads: int = 0) -> None:
-        import onnxruntime as ort
-
         folder = Path(folder)
         manifest = read_manifest(folder) if (folder / MANIFEST).exists() else {}
         self.max_length = int(manifest.get("max_length", 384))
         self.overlap = int(manifest.get("overlap", 128))
         self.calibration = manifest.get("calibration", {})
         self.tokenizer = load_tokenizer(folder / "tokenizer.json")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.intra_op_num_threads = threads
         try:
-            self.session = ort.InferenceSession(
-                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-            )
+            self.session = onnx_session(folder / "model.onnx", threads)
         except Exception as exc:  # onnxruntime raises its own types for a bad graph
             raise ValueError(f"reader model {folder}: cannot load model.onnx ({exc})") from None
         self._inputs = {i.name for i in self.session.get_inputs()}

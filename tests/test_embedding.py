@@ -1,0 +1,61 @@
+"""The shipped int8 ONNX embedder: same vectors as the model it was exported from, checked files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.embedding import OnnxEmbedder, load_embedder, normalize_rows
+from qa.models import resolve_model
+
+SHIPPED = "article-qa/embedder"
+TEXTS = [
+    "Who directs the Carnegie Russia Eurasia Center?",
+    "Alexander Gabuev, director of the Carnegie Russia Eurasia Center, believes that China's "
+    "strongly worded statement was aimed at its domestic online audience.",
+    "Grain",
+    "Russia ended the Black Sea grain deal in July, and Ukraine shipped wheat through the "
+    "Danube instead. " * 8,  # longer than the 256-token window: truncated, never an error
+]
+
+
+def test_normalize_rows_keeps_zero_rows() -> None:
+    rows = normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(rows, [[0.6, 0.8], [0.0, 0.0]], rtol=1e-6)
+
+
+def test_a_damaged_model_file_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "embedder"
+    shutil.copytree(resolve_model(SHIPPED), folder)
+    data = bytearray((folder / "model.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"embedding model .*model\.onnx is missing or damaged"):
+        OnnxEmbedder(str(folder), "damaged")
+
+
+@pytest.mark.slow
+def test_shipped_embedder_matches_the_model_it_came_from() -> None:
+    onnx = load_embedder(SHIPPED)
+    torch_model = load_embedder("sentence-transformers/all-MiniLM-L6-v2")
+    assert isinstance(onnx, OnnxEmbedder) and onnx.dimension == torch_model.dimension == 384
+    ours, theirs = onnx.embed(TEXTS), torch_model.embed(TEXTS)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert (ours * theirs).sum(axis=1).min() > 0.98  # int8 weights: near, not equal
+    # The same neighbour for the question: the paragraph that answers it.
+    assert int(np.argmax(ours[1:] @ ours[0])) == int(np.argmax(theirs[1:] @ theirs[0])) == 0
+
+
+@pytest.mark.slow
+def test_batching_barely_changes_a_vector() -> None:
+    """Dynamic int8 scales activations per batch, so a text's vector depends a little on
+    its batch-mates; the order of the input never matters."""
+    embedder = load_embedder(SHIPPED, batch_size=2)
+    together = embedder.embed(TEXTS)
+    alone = np.concatenate([embedder.embed([t]) for t in TEXTS])
+    assert (together * alone).sum(axis=1).min() > 0.98  # as close as int8 is to fp32
+    np.testing.assert_array_equal(embedder.embed(TEXTS[::-1])[::-1], together)
+    assert embedder.embed([]).shape == (0, 384)
