@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 SETS = ("article", "squad", "coqa")  # what "all" runs
-# Asked only by name: it repeats the squad and coqa questions and takes ~25 min on its own.
+# Asked only by name: it repeats squad and coqa questions, and 300 a corpus took 39 min
+# (index builds 10) on 2 busy shared cores.
 EXTRA_SETS = ("corpus",)
 DEFAULT_LIMITS: dict[str, int | None] = {"article": None, "squad": 1000, "coqa": 500, "corpus": 300}
 # Extra conditions on the external sets (baseline, ablations, one-corpus, negatives) use

@@ -158,13 +158,16 @@ def combined_fingerprint(fingerprints: dict[str, str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:12] if joined else "none"
 
 
-def make_stamp(plan: Plan, info: RunInfo, command: str, wall_s: float) -> Stamp:
+def make_stamp(
+    plan: Plan, info: RunInfo, command: str, wall_s: float, code: tuple[str, bool] | None = None
+) -> Stamp:
+    """``code``: (commit, dirty) as the run started; a long run can outlive its HEAD."""
     settings = info.settings
     if settings is None:
         from qa.settings import Settings
 
         settings = Settings()
-    commit, dirty = git_commit()
+    commit, dirty = code or git_commit()
     return Stamp(
         date=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         commit=commit,
@@ -204,13 +207,14 @@ def run(
 ) -> tuple[Path, str]:
     """Plan, execute, write the report; returns the report folder and the console summary."""
     started = time.perf_counter()
+    code = git_commit()  # before the run: the code it runs, even if HEAD moves meanwhile
     plan = build_plan(
         args.set, args.limit, args.seed, args.ablations, getattr(args, "split", None) or "test"
     )
     for note in plan.notes:
         print(note, file=sys.stderr)
     results, info = execute(plan, factory, progress)
-    stamp = make_stamp(plan, info, command_line(args), time.perf_counter() - started)
+    stamp = make_stamp(plan, info, command_line(args), time.perf_counter() - started, code)
     summaries = summaries_for(plan, results)
     out = Path(args.out)
     write_report(out, stamp, plan, summaries, results)

@@ -614,6 +614,17 @@ def test_run_reports_one_corpus_against_per_article(
     assert ext.CNN_CORPUS in fake_factory.built and "coqa/s2" in fake_factory.built
 
 
+def test_the_stamp_names_the_commit_the_run_started_on(
+    shared: Path, fake_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heads = iter([("before", False), ("after", True)])  # HEAD moves during a long run
+    monkeypatch.setattr("eval.runner.git_commit", lambda: next(heads))
+    args = argparse.Namespace(set="coqa", limit=2, seed=2, out=str(tmp_path), ablations=False)
+    out, _ = run(args, fake_factory, progress=False)
+    stamp = json.loads((out / "summary.json").read_text())["stamp"]
+    assert (stamp["commit"], stamp["dirty"]) == ("before", False)
+
+
 def test_corpus_table_only_for_the_corpus_set() -> None:
     plan = Plan(conditions=[Condition("main", "article", "primary", "fake", ())])
     assert corpus_table(summaries_for(plan, fake_results())) == ""
