@@ -68,13 +68,15 @@ def folder_mb(folder: Path) -> float:
 def build_worker(work: Path, size: int, recall_queries: int) -> dict:
     """Build and save the index through qa.indexing.open_index, then compare flat and HNSW."""
     from qa.documents import load_documents
-    from qa.embedding import SentenceTransformerEmbedder
+    from qa.embedding import load_embedder
     from qa.indexing import open_index
 
     settings, timings = corpus.settings_for(work, size), {}
-    with stopwatch(timings, "model_load_s"):
-        model = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
-        _ = model.dimension  # loads it
+    with stopwatch(timings, "model_load_s"):  # the pipeline's own embedder, loaded eagerly
+        model = load_embedder(
+            settings.embedding_model, settings.embed_batch_size, settings.onnx_threads
+        )
+        _ = model.dimension
     documents = load_documents(settings.corpus_dir)
     big = size > CACHE_ABOVE
     cache = corpus.cached_vectors(work, documents, settings, model, log) if big else None
@@ -94,24 +96,29 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
 
 
 def instrument(timings: dict[str, float]) -> None:
-    """Time Pipeline.__init__'s parts: open_index gets its embedding model loaded first, so
-    index-open time holds no model load; load_index is its files' part (BM25 included)."""
+    """Time Pipeline.__init__'s parts by wrapping what it calls: the embedder is loaded before
+    open_index, so index-open time holds no model load; load_index is its files' part."""
     import qa.indexing
     import qa.pipeline
 
-    open_index, load_index = qa.pipeline.open_index, qa.indexing.load_index
+    def timed(function: Any, key: str) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with stopwatch(timings, key):
+                return function(*args, **kwargs)
 
-    def timed_open(documents: Any, settings: Any, embedder: Any, *args: Any) -> Any:
+        return wrapper
+
+    open_index = timed(qa.pipeline.open_index, "index_open_s")
+
+    def open_after_model(documents: Any, settings: Any, embedder: Any, *args: Any) -> Any:
         with stopwatch(timings, "embedder_load_s"):
-            _ = embedder.dimension
-        with stopwatch(timings, "index_open_s"):
-            return open_index(documents, settings, embedder, *args)
+            _ = embedder.dimension  # a lazy (torch) embedder loads here, outside the index open
+        return open_index(documents, settings, embedder, *args)
 
-    def timed_load(*args: Any, **kwargs: Any) -> Any:
-        with stopwatch(timings, "load_index_s"):
-            return load_index(*args, **kwargs)
-
-    qa.pipeline.open_index, qa.indexing.load_index = timed_open, timed_load
+    qa.pipeline.open_index = open_after_model
+    qa.pipeline.load_embedder = timed(qa.pipeline.load_embedder, "embedder_load_s")
+    qa.pipeline.load_cross_encoder = timed(qa.pipeline.load_cross_encoder, "reranker_load_s")
+    qa.indexing.load_index = timed(qa.indexing.load_index, "load_index_s")
 
 
 def serve_worker(work: Path, size: int, calls: int) -> dict:

@@ -118,10 +118,16 @@ def resolve(question: str, history: Sequence[str], answer_of: AnswerOf | None = 
     ``answer_of`` answers an earlier (resolved) question; its answer is the referent of a
     pronoun that no earlier mention fits.
     """
-    resolved_history: list[str] = []
-    for turn in history:
-        resolved_history.append(_resolve_one(turn, resolved_history, answer_of))
+    resolved_history = resolve_history(history, answer_of)
     return _resolve_one(question, resolved_history, answer_of)
+
+
+def resolve_history(history: Sequence[str], answer_of: AnswerOf | None = None) -> list[str]:
+    """Each earlier question made self-contained by the ones before it (oldest first)."""
+    resolved: list[str] = []
+    for turn in history:
+        resolved.append(_resolve_one(turn, resolved, answer_of))
+    return resolved
 
 
 def _answer_mention(previous: str, answer_of: AnswerOf | None) -> Callable[[], Mention | None]:

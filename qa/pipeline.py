@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
 from qa.compose import compose_answer
-from qa.documents import checksum, load_documents
+from qa.documents import load_documents
 from qa.embedding import Embedder, load_embedder
-from qa.followup import resolve
+from qa.followup import resolve, resolve_history
 from qa.indexing import IndexReport, build_index, open_index
 from qa.reader import Reader, SentenceReader, SpanReader
 from qa.rerank import load_cross_encoder
-from qa.retrieval import Retriever
+from qa.retrieval import Retriever, prefer_article
 from qa.settings import Settings
 from qa.span_models import SpanModel
 from qa.store import StoredIndex
@@ -30,7 +28,7 @@ from qa.validation import (
 )
 
 # Settings that change the index or the models; the others may vary per call.
-_PIPELINE_FIELDS = (
+PIPELINE_FIELDS = (
     "corpus_dir",
     "index_dir",
     "embedding_model",
@@ -137,12 +135,30 @@ class Pipeline:
             self.readers[key] = NeuralReader(model, depth=settings.read_depth)
         return self.readers[key]
 
+    def _stay_on_article(
+        self,
+        question: str,
+        history: list[str],
+        passages: list[Passage],
+        settings: Settings,
+        answer_of: Callable[[str], str],
+    ) -> list[Passage]:
+        """A follow-up ("When?", "Who fired first?") rarely names its article: keep it on the
+        article its conversation is about (the best match for the earlier questions together)
+        unless the corpus has a clearly better passage elsewhere."""
+        context = " ".join(resolve_history(history, answer_of))
+        found = self.retriever.search(context, 1, settings)
+        if not found or (passages and passages[0].chunk.doc_id == found[0].chunk.doc_id):
+            return passages
+        local = self.retriever.search(question, settings.k, settings, [found[0].chunk.doc_id])
+        return prefer_article(local, passages, settings.topic_margin)
+
     def per_call(self, overrides: dict[str, Any]) -> Settings:
         """This pipeline's settings with per-call changes; index and model fields are fixed."""
         if not overrides:
             return self.settings
         settings = self.settings.replace(**overrides)
-        fixed = [f for f in _PIPELINE_FIELDS if getattr(settings, f) != getattr(self.settings, f)]
+        fixed = [f for f in PIPELINE_FIELDS if getattr(settings, f) != getattr(self.settings, f)]
         if fixed:
             raise ValueError(
                 f"{', '.join(fixed)} cannot change per call; use get_pipeline(Settings(...))"
@@ -197,6 +213,8 @@ class Pipeline:
 
         resolved = resolve(question, history, answer_of) if history else question
         passages = self.retriever.search(resolved, settings.k, settings, doc_ids)
+        if history and doc_ids is None and len(self.documents) > 1:
+            passages = self._stay_on_article(resolved, history, passages, settings, answer_of)
         reader = self.reader(settings)
         candidates = reader.read(resolved, passages)
         confidence = reader.confidence(candidates)
@@ -219,79 +237,10 @@ def get_pipeline(settings: Settings | None = None, **kwargs: Any) -> Pipeline:
     is a per-call choice, so one caller's threshold never leaks into another's answers.
     """
     settings = validate_settings(settings or Settings())
-    base = Settings(**{name: getattr(settings, name) for name in _PIPELINE_FIELDS})
-    key = tuple(getattr(base, name) for name in _PIPELINE_FIELDS)
+    base = Settings(**{name: getattr(settings, name) for name in PIPELINE_FIELDS})
+    key = tuple(getattr(base, name) for name in PIPELINE_FIELDS)
     with _lock:
         if key not in _pipelines:
             _pipelines[key] = Pipeline.from_settings(base, **kwargs)
         pipeline = _pipelines[key]
     return pipeline
-
-
-def _split_overrides(overrides: dict[str, Any]) -> Settings:
-    names = {f.name for f in dataclasses.fields(Settings)}
-    unknown = sorted(set(overrides) - names)
-    if unknown:
-        raise ValueError(f"unknown setting(s): {', '.join(unknown)}; see qa.Settings")
-    return Settings().replace(**overrides)
-
-
-def answer(
-    question: str,
-    history: Sequence[str] | None = None,
-    *,
-    doc_ids: Collection[str] | None = None,
-    text: str | None = None,
-    **overrides: Any,
-) -> Answer:
-    """Answer ``question`` about the corpus (the seed article by default).
-
-    ``history`` holds the earlier user questions, oldest first. ``doc_ids`` restricts the
-    answer to some articles of the corpus; ``text`` answers about that article instead
-    (pasted text; see ``qa.extract`` for files and web pages). Keyword overrides are
-    Settings fields, e.g. ``answer(q, k=3)`` or ``answer(q, corpus_dir="articles/")``.
-    """
-    pipeline = _pipeline_for(overrides, text)
-    return pipeline.answer(question, history, doc_ids=doc_ids, **_per_call(overrides))
-
-
-def search(
-    question: str,
-    k: int | None = None,
-    *,
-    doc_ids: Collection[str] | None = None,
-    text: str | None = None,
-    **overrides: Any,
-) -> list[Passage]:
-    """The k best passages for ``question``, each with its citation and stage scores."""
-    pipeline = _pipeline_for(overrides, text)
-    return pipeline.search(question, k, doc_ids=doc_ids, **_per_call(overrides))
-
-
-_TEXT_PIPELINES = 8  # articles given as text kept indexed, most recent first
-_text_pipelines: OrderedDict[tuple, Pipeline] = OrderedDict()
-
-
-def _pipeline_for(overrides: dict[str, Any], text: str | None) -> Pipeline:
-    """The shared pipeline for these settings, or one over ``text`` sharing its models."""
-    base = get_pipeline(_split_overrides(overrides))
-    if text is None:
-        return base
-    from qa.extract import document_from_text
-
-    document = document_from_text(text)
-    key = (id(base), checksum(document.text))
-    with _lock:
-        if key in _text_pipelines:
-            _text_pipelines.move_to_end(key)
-            return _text_pipelines[key]
-    derived = base.with_documents([document])
-    with _lock:
-        _text_pipelines[key] = derived
-        while len(_text_pipelines) > _TEXT_PIPELINES:
-            _text_pipelines.popitem(last=False)
-    return derived
-
-
-def _per_call(overrides: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in overrides.items() if k not in _PIPELINE_FIELDS}

@@ -29,6 +29,23 @@ def reciprocal_rank_fusion(rankings: Iterable[Sequence[int]], k: int = 60) -> di
     return fused
 
 
+def prefer_article(
+    local: Sequence[Passage], everywhere: Sequence[Passage], margin: float
+) -> list[Passage]:
+    """A follow-up's passages: those of the conversation's article (``local``) unless the
+    whole corpus's best passage is clearly better, by more than ``margin`` in score.
+
+    Scores compare only when both best passages were reranked (the same cross-encoder's
+    logits); otherwise the corpus-wide ranking stands.
+    """
+    if not local or not everywhere:
+        return list(everywhere or local)
+    best, here = everywhere[0].rerank_score, local[0].rerank_score
+    if best is None or here is None or best > here + margin:
+        return list(everywhere)
+    return list(local)
+
+
 @dataclass(frozen=True)
 class Retriever:
     """Cited passage search over one corpus; the search parameters come with each call."""

@@ -71,6 +71,11 @@ class Settings:
     # Longer than any real question; bounds the work one caller can ask for.
     max_question_chars: int = 2000
     max_history_turns: int = 3
+    # In a corpus of several articles a follow-up stays on the article of the conversation
+    # (found from its earlier questions) unless another article's best passage scores this
+    # much higher (cross-encoder logits; about one order of odds). Chosen by reasoning, not
+    # tuned: no conversational data here may be tuned on.
+    topic_margin: float = 2.0
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed; unknown names raise TypeError."""

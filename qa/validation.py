@@ -97,6 +97,9 @@ def validate_settings(settings: Any) -> Any:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ValueError(f"setting {name} must be a number from 0 to 1, not {value!r}")
+    margin = settings.topic_margin
+    if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin <= 100:
+        raise ValueError(f"setting topic_margin must be a number from 0 to 100, not {margin!r}")
     for name, choices in _CHOICES.items():
         if getattr(settings, name) not in choices:
             raise ValueError(

@@ -221,3 +221,34 @@ def test_answer_about_text_shares_the_models_and_cites_the_text(real_settings) -
     assert base.documents.keys() == {"000_36ba9c20c5f9ac76.txt"}  # the corpus is untouched
     with pytest.raises(ValueError, match="empty"):
         answer("Who?", text="   ", index_dir=real_settings.index_dir)
+
+
+@pytest.mark.slow
+def test_a_follow_up_stays_on_the_article_of_its_conversation(tmp_path) -> None:
+    """The same vague follow-up gets each conversation's own article's answer."""
+    from qa import Pipeline, Settings
+
+    corpus = tmp_path / "ports"
+    corpus.mkdir()
+    (corpus / "izmail.txt").write_text(
+        "Floods close Danube port\n\nThe port of Izmail closed on Monday after floods hit "
+        "the Danube delta.\n\nHarbour master Ivan Petrenko said ships would wait for three days.",
+        encoding="utf-8",
+    )
+    (corpus / "gdansk.txt").write_text(
+        "Strike closes Baltic port\n\nThe port of Gdansk closed on Friday after dockers "
+        "walked out over pay.\n\nUnion leader Anna Nowak said the strike would last a week.",
+        encoding="utf-8",
+    )
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    pipeline = Pipeline.from_settings(settings)
+    follow_up = "On which day did the port close?"
+    for opening, day, article in (
+        ("Why did the port of Izmail stop working?", "Monday", "izmail.txt"),
+        ("Why did the port of Gdansk stop working?", "Friday", "gdansk.txt"),
+    ):
+        result = pipeline.answer(follow_up, [opening])
+        assert result.text == day and result.citations[0].doc_id == article
+    # Asked on its own, the same question is not pinned to either article.
+    alone = pipeline.answer(follow_up)
+    assert alone.multi_article and alone.citations[0].doc_id in ("izmail.txt", "gdansk.txt")

@@ -240,3 +240,25 @@ def test_retriever_k_larger_than_corpus(fake_embedder) -> None:
     passages = retriever.search("grain", 50, Settings())
     assert sorted(p.chunk.id for p in passages) == [0, 1, 2]
     assert passages[0].chunk.paragraph == 2
+
+
+# --- prefer_article (a follow-up stays on its conversation's article) ----------------------
+
+
+def _scored(doc_id: str, score: float | None):
+    from qa.types import Chunk, Passage
+
+    chunk = Chunk(0, doc_id, 1, 0, 1, "x")
+    return Passage(chunk, "x", 0, rerank_score=score, fused_score=0.01)
+
+
+def test_prefer_article_keeps_the_conversation_unless_clearly_beaten() -> None:
+    from qa.retrieval import prefer_article
+
+    local, elsewhere = [_scored("a.txt", 4.0)], [_scored("b.txt", 5.5)]
+    assert prefer_article(local, elsewhere, 2.0) == local  # 1.5 better: not enough
+    assert prefer_article(local, [_scored("b.txt", 6.5)], 2.0)[0].chunk.doc_id == "b.txt"
+    assert prefer_article([], elsewhere, 2.0) == elsewhere
+    assert prefer_article(local, [], 2.0) == local
+    unranked = [_scored("b.txt", None)]  # no reranker: the corpus-wide ranking stands
+    assert prefer_article(local, unranked, 2.0) == unranked

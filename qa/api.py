@@ -1,0 +1,88 @@
+"""The public functions: ``answer()`` and ``search()`` over the shared pipelines.
+
+The corpus pipeline comes from ``qa.pipeline.get_pipeline``; an article given as ``text``
+gets a pipeline of its own that shares the corpus pipeline's models (a few kept, most recent
+first).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from qa import pipeline as pipelines
+from qa.documents import checksum
+from qa.pipeline import PIPELINE_FIELDS, Pipeline
+from qa.settings import Settings
+from qa.types import Answer, Passage
+
+
+def _split_overrides(overrides: dict[str, Any]) -> Settings:
+    names = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(unknown)}; see qa.Settings")
+    return Settings().replace(**overrides)
+
+
+def answer(
+    question: str,
+    history: Sequence[str] | None = None,
+    *,
+    doc_ids: Collection[str] | None = None,
+    text: str | None = None,
+    **overrides: Any,
+) -> Answer:
+    """Answer ``question`` about the corpus (the seed article by default).
+
+    ``history`` holds the earlier user questions, oldest first. ``doc_ids`` restricts the
+    answer to some articles of the corpus; ``text`` answers about that article instead
+    (pasted text; see ``qa.extract`` for files and web pages). Keyword overrides are
+    Settings fields, e.g. ``answer(q, k=3)`` or ``answer(q, corpus_dir="articles/")``.
+    """
+    pipeline = _pipeline_for(overrides, text)
+    return pipeline.answer(question, history, doc_ids=doc_ids, **_per_call(overrides))
+
+
+def search(
+    question: str,
+    k: int | None = None,
+    *,
+    doc_ids: Collection[str] | None = None,
+    text: str | None = None,
+    **overrides: Any,
+) -> list[Passage]:
+    """The k best passages for ``question``, each with its citation and stage scores."""
+    pipeline = _pipeline_for(overrides, text)
+    return pipeline.search(question, k, doc_ids=doc_ids, **_per_call(overrides))
+
+
+_TEXT_PIPELINES = 8  # articles given as text kept indexed, most recent first
+_text_pipelines: OrderedDict[tuple, Pipeline] = OrderedDict()
+
+
+def _pipeline_for(overrides: dict[str, Any], text: str | None) -> Pipeline:
+    """The shared pipeline for these settings, or one over ``text`` sharing its models."""
+    base = pipelines.get_pipeline(_split_overrides(overrides))
+    if text is None:
+        return base
+    from qa.extract import document_from_text
+
+    document = document_from_text(text)
+    key = (id(base), checksum(document.text))
+    with pipelines._lock:
+        if key in _text_pipelines:
+            _text_pipelines.move_to_end(key)
+            return _text_pipelines[key]
+    derived = base.with_documents([document])
+    with pipelines._lock:
+        _text_pipelines[key] = derived
+        while len(_text_pipelines) > _TEXT_PIPELINES:
+            _text_pipelines.popitem(last=False)
+    return derived
+
+
+def _per_call(overrides: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in overrides.items() if k not in PIPELINE_FIELDS}
