@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
-from ui import app, render, serve
+from ui import app, endpoints, render, serve
 
 # Gradio's queue statistics use a pandas option that pandas 3 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings(r"ignore:::gradio\.queueing")
@@ -249,6 +249,7 @@ class FakePipeline:
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePipeline]:
     pipeline = FakePipeline(make_answer(citations=(cite(paragraph=3),)))
     monkeypatch.setattr(app, "get_pipeline", lambda settings=None: pipeline)
+    monkeypatch.setattr(endpoints, "get_pipeline", lambda settings=None: pipeline)
     yield pipeline
 
 
@@ -279,12 +280,12 @@ def test_examples_are_offered_for_the_seed_corpus_only(tmp_path):
 
 
 def test_converse_asks_each_question_after_the_earlier_ones(fake):
-    turns = app.converse(["First?", "Second?", "Third?"], 4, None, None)
+    turns = endpoints.converse(["First?", "Second?", "Third?"], 4, None, None)
     assert len(turns) == 3
     assert [c[1] for c in fake.calls] == [None, ["First?"], ["First?", "Second?"]]
-    for bad in ([], "First?", ["q"] * (app.MAX_CONVERSATION + 1)):
+    for bad in ([], "First?", ["q"] * (endpoints.MAX_CONVERSATION + 1)):
         with pytest.raises(ValueError):
-            app.converse(bad, 4, None, None)
+            endpoints.converse(bad, 4, None, None)
 
 
 def test_handler_passes_earlier_questions_oldest_first(fake):

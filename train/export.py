@@ -16,40 +16,50 @@ from qa.span_models import MANIFEST, READER_FORMAT
 from qa.store import file_sha256
 
 
-def export_fp32(model_dir: Path, path: Path) -> None:
+def export_graph(model, path: Path, outputs: list[str], pick) -> None:
+    """A BERT-input model (input_ids, attention_mask, token_type_ids) as an ONNX graph with
+    dynamic batch and length; ``pick`` turns the model's output into the graph's outputs."""
     import torch
-    from transformers import BertForQuestionAnswering
 
-    class Logits(torch.nn.Module):
-        """The QA model with two plain outputs, as the ONNX graph has them."""
-
-        def __init__(self, model) -> None:
+    class Outputs(torch.nn.Module):
+        def __init__(self) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            return pick(
+                self.model(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                )
             )
-            return out.start_logits, out.end_logits
+
+    ids = torch.ones((2, 24), dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, *outputs]}
+    torch.onnx.export(
+        Outputs().eval(),
+        (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+        str(path),
+        input_names=names,
+        output_names=outputs,
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,  # the TorchScript exporter gives a plain graph that quantizes cleanly
+    )
+
+
+def export_fp32(model_dir: Path, path: Path) -> None:
+    from transformers import BertForQuestionAnswering
 
     # Eager attention exports as plain MatMul/Softmax, which onnxruntime's optimizer fuses into
     # its Attention kernel (the SDPA export is not fused).
     model = BertForQuestionAnswering.from_pretrained(
         model_dir, use_safetensors=True, attn_implementation="eager"
     ).eval()
-    ids = torch.ones((2, 24), dtype=torch.long)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "start_logits", "end_logits"]}
-    torch.onnx.export(
-        Logits(model).eval(),
-        (ids, torch.ones_like(ids), torch.zeros_like(ids)),
-        str(path),
-        input_names=names,
-        output_names=["start_logits", "end_logits"],
-        dynamic_axes=axes,
-        opset_version=17,
-        dynamo=False,  # the TorchScript exporter gives a plain graph that quantizes cleanly
+    export_graph(
+        model, path, ["start_logits", "end_logits"], lambda o: (o.start_logits, o.end_logits)
     )
 
 

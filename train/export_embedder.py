@@ -18,7 +18,7 @@ from pathlib import Path
 from qa.embedding import EMBEDDER_FORMAT
 from qa.models import MANIFEST, resolve_model
 from qa.store import file_sha256
-from train.export import optimize, quantize
+from train.export import export_graph, optimize, quantize
 
 SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
 # The length all-MiniLM-L6-v2 was trained at (sentence-transformers later set 256): 1.5x the
@@ -28,36 +28,12 @@ MAX_LENGTH = 128
 
 def export_fp32(model_dir: str, path: Path) -> int:
     """The transformer's last hidden state as an ONNX graph; returns its width."""
-    import torch
     from transformers import BertModel
-
-    class Hidden(torch.nn.Module):
-        def __init__(self, model) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            return out.last_hidden_state
 
     model = BertModel.from_pretrained(
         model_dir, use_safetensors=True, attn_implementation="eager"
     ).eval()
-    ids = torch.ones((2, 24), dtype=torch.long)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]}
-    torch.onnx.export(
-        Hidden(model).eval(),
-        (ids, torch.ones_like(ids), torch.zeros_like(ids)),
-        str(path),
-        input_names=names,
-        output_names=["hidden"],
-        dynamic_axes=axes,
-        opset_version=17,
-        dynamo=False,
-    )
+    export_graph(model, path, ["hidden"], lambda out: out.last_hidden_state)
     return int(model.config.hidden_size)
 
 

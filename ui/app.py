@@ -10,16 +10,13 @@ session's own article, ``ui.panels`` lays out the controls. The public endpoints
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from qa.documents import CorpusError
-from qa.export import conversation_json, conversation_markdown
+from qa.export import conversation_markdown
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings
@@ -27,8 +24,9 @@ from qa.types import Answer
 from qa.validation import validate_question
 from ui import render
 from ui.assets import DOWNLOAD_JS, SCROLL_TO_CITED_JS
+from ui.endpoints import MODEL_LANE, Serving, ask, register_api, serving_for
 from ui.panels import ALL_ARTICLES, ArticlePanel, ChatPanel, article_panel, chat_panel
-from ui.session import OwnArticle, SessionArticles, article_status, make_article
+from ui.session import SessionArticles, article_status, make_article
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,6 @@ EXAMPLES = (
 MAX_K = 20
 # Each request holds one pipeline replica (qa.pool): its tokenizers are never shared between
 # threads. One replica by default; `qa serve --workers 2` serves two at once (README: load).
-MODEL_LANE = "qa-models"
 MODEL_CONCURRENCY = 1
 QUEUE_SIZE = 32  # waiting requests beyond this are refused with "queue full", not piled up
 
@@ -58,22 +55,6 @@ HEADER = (
 
 # (textbox, chat, questions so far, article view, answers so far)
 ChatTurn = tuple[str, list[render.Message], list[str], Any, list[Answer]]
-Serving = PipelinePool | OwnArticle
-
-
-def ask(
-    question: str,
-    history: Sequence[str],
-    k: int,
-    settings: Settings | None = None,
-    pool: Serving | None = None,
-    doc_ids: Sequence[str] | None = None,
-) -> Answer:
-    """What ``qa.answer(question, history, k=k, doc_ids=doc_ids)`` returns, for the UI's
-    corpus (or a session's own article, when ``pool`` is one)."""
-    # History goes through as given: answer() rejects a bare string instead of splitting it.
-    serving = pool if pool is not None else get_pipeline(settings)
-    return serving.answer(question, history or None, k=k, doc_ids=doc_ids)
 
 
 def respond(
@@ -114,24 +95,18 @@ def respond(
     return "", chat + turn, [*history, question], article, [*turns, result]
 
 
-def _serving(pool: PipelinePool, articles: SessionArticles, request: gr.Request | None) -> Serving:
-    """The session's own article if it gave one, else the corpus."""
-    own = articles.get(request.session_hash if request else None)
-    return own if own is not None else pool
-
-
 def _wire_chat(
     chat: ChatPanel, pane: ArticlePanel, settings: Settings, pool: PipelinePool, articles
 ) -> None:
     def on_ask(message, chat_value, history, k, show, turns, doc_id, request: gr.Request):
-        serving = _serving(pool, articles, request)
+        serving = serving_for(pool, articles, request)
         scope = doc_id if serving is pool else ALL_ARTICLES
         return respond(
             message, chat_value, history, k, show, settings, serving, turns=turns, doc_id=scope
         )
 
     def on_clear(doc_id: str, request: gr.Request):
-        documents = _serving(pool, articles, request).documents.values()
+        documents = serving_for(pool, articles, request).documents.values()
         return "", [], [], render.article_html(documents, (), doc_id or None), []
 
     inputs = [chat.box, chat.chat, chat.history, chat.k, chat.show_alternatives, chat.turns]
@@ -149,7 +124,7 @@ def _wire_chat(
         trigger(on_clear, [pane.picker], outputs, api_visibility="private", queue=False)
 
     def on_pick(doc_id: str, request: gr.Request):  # show the chosen article; keep the chat
-        documents = _serving(pool, articles, request).documents.values()
+        documents = serving_for(pool, articles, request).documents.values()
         return render.article_html(documents, (), doc_id or None)
 
     pane.picker.change(
@@ -196,85 +171,6 @@ def _wire_own_article(
     pane.reset.click(on_reset, None, outputs, api_visibility="private", queue=False)
 
 
-def _register_api(settings: Settings, pool: PipelinePool, articles: SessionArticles) -> None:
-    def answer(
-        question: str,
-        history: list[str] | None = None,
-        k: int = Settings.k,
-        request: gr.Request = None,
-    ) -> dict:
-        """Answer a question about the article (this session's own, if /use_article gave one).
-        Returns qa.Answer.to_dict() as JSON.
-
-        Args:
-            question: the question, at most 2000 characters.
-            history: earlier questions of the conversation, oldest first.
-            k: how many passages to read (1 to 100).
-        """
-        serving = _serving(pool, articles, request)
-        with _api_errors():
-            return ask(question, history or [], k, settings, serving).to_dict()
-
-    def conversation(questions: list[str], k: int = Settings.k, request: gr.Request = None) -> dict:
-        """Ask questions in turn, each a follow-up of the ones before, and return the whole
-        conversation as JSON: the same content as the UI's Markdown export.
-
-        Args:
-            questions: the questions, oldest first (at most 20).
-            k: how many passages to read (1 to 100).
-        """
-        serving = _serving(pool, articles, request)
-        with _api_errors():
-            return conversation_json(converse(questions, k, settings, serving))
-
-    def use_article(text: str, name: str = "", request: gr.Request = None) -> dict:
-        """Give this session its own article; /answer and /conversation then answer about it.
-
-        Args:
-            text: the article's text, or a saved web page's HTML when name ends in .html.
-            name: a name for it, e.g. "page.html" (optional).
-        """
-        with _api_errors():
-            article = make_article(pool, text, None, name)
-        articles.put(request.session_hash, article)
-        document = article.docs[0]
-        return {
-            "doc_id": document.id,
-            "title": document.title,
-            "paragraphs": len(document.paragraphs),
-        }
-
-    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
-    for endpoint in (answer, conversation, use_article):
-        gr.api(endpoint, api_name=endpoint.__name__, **lane)
-
-
-@contextmanager
-def _api_errors() -> Iterator[None]:
-    """Bad input becomes an error message for the caller (escaped: Gradio shows it as HTML)."""
-    try:
-        yield
-    except ValueError as err:  # CorpusError included
-        raise gr.Error(escape(str(err), quote=False), print_exception=False) from None
-
-
-MAX_CONVERSATION = 20  # questions per /conversation call; bounds one caller's work
-
-
-def converse(
-    questions: Sequence[str], k: int, settings: Settings | None, pool: Serving | None
-) -> list[Answer]:
-    """Each question answered with the earlier ones as its history."""
-    if isinstance(questions, str) or not isinstance(questions, Sequence) or not questions:
-        raise ValueError("questions must be a non-empty list of questions, oldest first")
-    if len(questions) > MAX_CONVERSATION:
-        raise ValueError(f"at most {MAX_CONVERSATION} questions per conversation")
-    turns: list[Answer] = []
-    for number, question in enumerate(questions):
-        turns.append(ask(question, list(questions[:number]), k, settings, pool))
-    return turns
-
-
 def examples_for(settings: Settings) -> tuple[str, ...]:
     """The example questions: they are about the seed article, so only for that corpus."""
     default = Path(Settings().corpus_dir).resolve()
@@ -301,7 +197,7 @@ def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY
                 pane = article_panel(pool.documents.values())
         _wire_chat(chat, pane, settings, pool, articles)
         _wire_own_article(chat, pane, pool, articles)
-        _register_api(settings, pool, articles)
+        register_api(settings, pool, articles)
 
         def forget(request: gr.Request) -> None:  # the tab closed: its article goes too
             articles.drop(request.session_hash)
