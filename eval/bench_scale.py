@@ -73,9 +73,8 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
 
     settings, timings = corpus.settings_for(work, size), {}
     with stopwatch(timings, "model_load_s"):  # the pipeline's own embedder, loaded eagerly
-        model = load_embedder(
-            settings.embedding_model, settings.embed_batch_size, settings.onnx_threads
-        )
+        choice = (settings.embedding_model, settings.embed_batch_size, settings.onnx_threads)
+        model = load_embedder(*choice)
         _ = model.dimension
     documents = load_documents(settings.corpus_dir)
     big = size > CACHE_ABOVE
@@ -90,8 +89,7 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
     result["mean_chunk_chars"] = float(np.mean([len(c.text) for c in index.chunks]))
     result["embed_s"] = None if cache else embedder.seconds  # None: replayed, see finish()
     result["other_build_s"] = timings["build_s"] - embedder.seconds  # chunk, FAISS, BM25, save
-    if cache:
-        result["cache"] = {"seconds": cache.seconds, "misses": embedder.misses}
+    result["cache"] = cache and {"seconds": cache.seconds, "misses": embedder.misses}
     return result
 
 
@@ -167,10 +165,9 @@ def finish(rows: list[dict]) -> list[dict]:
     """Build chunks/s of each row: a replayed build adds the embedding time the largest real
     build's rate gives (the cache's recorded time when no build was real) to its other time."""
     top = max((r for r in rows if r["embed_s"]), key=lambda r: r["chunks"], default=None)
+    rate = top["chunks"] / top["embed_s"] if top else None
     for row in rows:
-        embed_s = row["embed_s"] or (
-            row["chunks"] * top["embed_s"] / top["chunks"] if top else row["cache"]["seconds"]
-        )
+        embed_s = row["embed_s"] or (row["chunks"] / rate if rate else row["cache"]["seconds"])
         row["embed_chunks_per_s"] = row["chunks"] / embed_s
         row["build_chunks_per_s"] = row["chunks"] / (row["other_build_s"] + embed_s)
     return rows
@@ -183,7 +180,9 @@ HEADERS += ("HNSW recall@10 (ef 64/128/256)", "flat vs hnsw search ms")
 
 def cells(r: dict) -> list[str]:
     """One row of the table, in HEADERS' order."""
-    recall = " / ".join(f"{r[f'hnsw_ef{ef}']['recall_at_10']:.3f}" for ef in corpus.EF_SEARCH)
+    hnsw = [r[f"hnsw_ef{ef}"] for ef in corpus.EF_SEARCH]
+    recall = " / ".join(f"{h['recall_at_10']:.3f}" for h in hnsw)
+    recall += " (ties " + " / ".join(f"{h['recall_at_10_ties']:.3f}" for h in hnsw) + ")"
     pcts = [f"{r[k]['p50']:.0f} / {r[k]['p95']:.0f}" for k in ("search_ms", "answer_ms")]
     cached = "*" if r["vectors_cached"] else ""
     return [

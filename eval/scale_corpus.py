@@ -1,14 +1,13 @@
 """Corpora of a chosen size in chunks for ``eval.bench_scale``, and their vectors.
 
 Real: each SQuAD v1.1 dev context, CoQA story and training passage (train/*.json) of the shared
-data folder becomes one article file, ``title + "\n\n" + text``. Only texts (and SQuAD
-questions, as queries) are used, never an answer or a score. Synthetic, only past the real
-total: article n, "Digest n: <a real title>", has 3-8 paragraphs, each two runs of 1-4
-consecutive sentences from random real passages of one source (seeded RNG): real vocabulary
-and local coherence, and a paragraph equal to any earlier one is drawn again, so no chunk
-copies another. A size: real articles in a seeded shuffle, then synthetic ones, until the
-project's chunker counts the target (the overshoot is under one article's chunks). Vectors of
-large corpora are embedded once, part by part (resumable), and replayed by builds.
+data folder is one article file, ``title + "\n\n" + text`` (a SQuAD article's title heads each
+of its paragraphs). Only texts, and SQuAD questions as queries, are used. Synthetic, past the
+real total: article n, "Digest n: <a real title>", has 3-8 new paragraphs (a repeat is drawn
+again), each two runs of 1-4 consecutive sentences of random real passages of one source
+(seeded RNG): real vocabulary, local coherence. A size: real articles in a seeded shuffle, then
+synthetic ones, until the project's chunker counts the target (overshoot < one article). Large
+corpora's vectors are embedded once, part by part (resumable), and replayed by builds.
 """
 
 from __future__ import annotations
@@ -37,8 +36,7 @@ from qa.vectors import VectorStore, build_store, recall_at_k
 Log = Callable[[str], None]
 
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
-# A sentence ends at . ! or ? followed by space and a capital, digit or quote: good enough
-# for recombining text, where a missed boundary only makes a run one sentence longer.
+# . ! or ? then a capital, digit or quote: a missed sentence end only makes a run longer
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'])")
 TRAIN_LABELS = {"quoref_ni": "Quoref passage", "squadshifts_reddit_v1.0": "Reddit post"}
 TRAIN_LABELS["squadshifts_amazon_v1.0"] = "Amazon review"
@@ -63,8 +61,7 @@ class SourceText:
 
 def clean(text: str) -> str:
     """One paragraph per line break run; ``\\r`` and stray blank lines normalised."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _BLANK_LINE.sub("\n\n", text).strip()
+    return _BLANK_LINE.sub("\n\n", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 def squad_sources(path: Path) -> list[SourceText]:
@@ -182,8 +179,7 @@ def write_corpus(folder: Path, sources: Sequence[SourceText], info: dict) -> boo
     return True
 
 
-def settings_for(work: Path, size: int) -> Settings:
-    """The default settings over the corpus of ``size`` chunks and its own index folder."""
+def settings_for(work: Path, size: int) -> Settings:  # default settings, this corpus' folders
     return Settings(corpus_dir=work / f"corpus-{size}", index_dir=work / f"index-{size}")
 
 
@@ -200,8 +196,7 @@ def prepare(work: Path, size: int, data_dir: Path, log: Log, seed: int = 0) -> d
     return info
 
 
-def questions_of(settings: Settings) -> list[str]:
-    """The sampled questions about the corpus of these settings."""
+def questions_of(settings: Settings) -> list[str]:  # sampled questions about the corpus
     marker = Path(settings.corpus_dir) / MARKER
     return json.loads(marker.read_text(encoding="utf-8"))["questions"]
 
@@ -210,7 +205,6 @@ def questions_of(settings: Settings) -> list[str]:
 
 PART = 2048  # chunks per saved part: what a killed run may have to redo
 EF_SEARCH = (64, 128, 256)
-HNSW_M = 32
 RECALL_K = 10
 DEPTH = Settings().candidates  # rows the retriever asks the vector store for
 
@@ -243,8 +237,7 @@ def cached_vectors(
             log(f"embedded {min(first + PART, len(chunks))}/{len(chunks)} chunks into {folder}")
         seconds += json.loads(done.read_text())["seconds"]
         parts.append(np.load(path))
-    rows = {text: row for row, text in enumerate(texts)}
-    return VectorCache(rows, np.concatenate(parts), seconds)
+    return VectorCache({t: row for row, t in enumerate(texts)}, np.concatenate(parts), seconds)
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:
@@ -273,27 +266,34 @@ class MeasuredEmbedder:
             self.seconds += time.perf_counter() - start
 
 
-def search_all(store: VectorStore, queries: np.ndarray) -> tuple[list[list[int]], list[float]]:
-    """Each query's top RECALL_K rows and the ms of its search at the retriever's depth
-    (efSearch >= DEPTH, so HNSW's first RECALL_K of DEPTH are its top RECALL_K)."""
+def search_all(store: VectorStore, queries: np.ndarray) -> tuple[list[list], list[float]]:
+    """Each query's top RECALL_K (row, score) pairs and the ms of its search at the retriever's
+    depth (efSearch >= DEPTH, so HNSW's first RECALL_K of DEPTH are its top RECALL_K)."""
     tops, times = [], []
     for query in queries:
         start = time.perf_counter()
         hits = store.search(query, DEPTH)
         times.append((time.perf_counter() - start) * 1000)
-        tops.append([row for row, _ in hits[:RECALL_K]])
+        tops.append(hits[:RECALL_K])
     return tops, times
 
 
 def vector_bench(store: VectorStore, queries: np.ndarray) -> dict:
-    """Flat against HNSW (M=32; the index's own when auto chose it) over the same vectors."""
+    """Flat against HNSW (M=32; the index's own when auto chose it) over the same vectors.
+    Identical chunk texts (a SQuAD title heads each of its paragraphs) tie in score, so the
+    exact top 10 is one pick among equals: "ties" also counts a hit scoring the exact 10th."""
     vectors = store.vectors(np.arange(len(store)))
     flat = store if store.kind == "flat" else build_store(vectors, "flat")
-    hnsw = store if store.kind == "hnsw" else build_store(vectors, "hnsw", hnsw_m=HNSW_M)
+    hnsw = store if store.kind == "hnsw" else build_store(vectors, "hnsw", hnsw_m=32)
     exact, flat_ms = search_all(flat, queries)
+    rows = [[row for row, _ in hits] for hits in exact]
+    floors = [hits[-1][1] - 1e-5 for hits in exact]  # float noise: one vector scored twice
     result: dict = {"recall_queries": len(queries), "flat_search_ms": spread(flat_ms)}
     for ef in EF_SEARCH:
         hnsw.ef_search = ef
         approx, ms = search_all(hnsw, queries)
-        result[f"hnsw_ef{ef}"] = spread(ms) | {"recall_at_10": recall_at_k(exact, approx)}
+        tied = sum(s >= f for hits, f in zip(approx, floors, strict=True) for _, s in hits)
+        recall = recall_at_k(rows, [[row for row, _ in hits] for hits in approx])
+        ties = tied / sum(map(len, rows))
+        result[f"hnsw_ef{ef}"] = spread(ms) | {"recall_at_10": recall, "recall_at_10_ties": ties}
     return result

@@ -72,7 +72,12 @@ def exact_search(
 
 
 class FaissStore:
-    """A FAISS inner-product index: ``flat`` (exact) or ``hnsw`` (approximate)."""
+    """A FAISS inner-product index: ``flat`` (exact) or ``hnsw`` (approximate).
+
+    HNSW defaults (eval.bench_scale, 100k chunks): efConstruction 200 rather than 80 lifts
+    recall@10 against exact search from 0.972 to 0.991 at efSearch 128 (0.4 ms a query),
+    counting chunks of identical text as found; building takes 80 s instead of 28 s.
+    """
 
     def __init__(
         self,
@@ -80,7 +85,7 @@ class FaissStore:
         kind: str = "flat",
         *,
         hnsw_m: int = 32,
-        ef_construction: int = 80,
+        ef_construction: int = 200,
         ef_search: int = 128,
         index: Any = None,
     ) -> None:
