@@ -32,6 +32,8 @@ from qa.vectors import VectorStore, build_store
 
 log = logging.getLogger(__name__)
 
+EMBED_CALL = 1024  # texts per embedder call while indexing
+
 
 @dataclass(frozen=True)
 class IndexReport:
@@ -93,8 +95,11 @@ def embed_chunks(
 
     parts = [np.zeros((0, embedder.dimension), dtype=np.float32)]
     bar = tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress)
-    for i in range(0, len(chunks), batch):
-        texts = [c.text for c in chunks[i : i + batch]]
+    # The embedder batches by length inside each call: a long call pads less (1.4x faster
+    # than calls of one batch, eval.bench_scale) and still moves the progress bar often.
+    step = max(batch, EMBED_CALL)
+    for i in range(0, len(chunks), step):
+        texts = [c.text for c in chunks[i : i + step]]
         parts.append(embedder.embed(texts))
         bar.update(len(texts))
     bar.close()

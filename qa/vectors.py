@@ -8,6 +8,7 @@ interface, so retrieval never knows which one it talks to.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -75,8 +76,10 @@ class FaissStore:
     """A FAISS inner-product index: ``flat`` (exact) or ``hnsw`` (approximate).
 
     HNSW defaults (eval.bench_scale, 100k chunks): efConstruction 200 rather than 80 lifts
-    recall@10 against exact search from 0.972 to 0.991 at efSearch 128 (0.4 ms a query),
-    counting chunks of identical text as found; building takes 80 s instead of 28 s.
+    recall@10 against exact search from 0.972 to 0.991 at efSearch 128, and 0.999 at 256
+    (0.8 ms a query), counting chunks of identical text as found; building takes 80 s, not 28.
+    A query searches on one thread: on 2 cores FAISS's thread pool made exact search at 100k
+    take 14 ms instead of 6.4 (it waits for a core the models are using).
     """
 
     def __init__(
@@ -86,7 +89,7 @@ class FaissStore:
         *,
         hnsw_m: int = 32,
         ef_construction: int = 200,
-        ef_search: int = 128,
+        ef_search: int = 256,
         index: Any = None,
     ) -> None:
         import faiss
@@ -108,14 +111,21 @@ class FaissStore:
         return int(self.index.ntotal)
 
     def add(self, vectors: np.ndarray) -> None:
+        import faiss
+
         if len(vectors):
-            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            faiss.omp_set_num_threads(os.cpu_count() or 1)  # building an HNSW graph: every core
+            try:
+                self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            finally:
+                faiss.omp_set_num_threads(1)
 
     def search(
         self, query: np.ndarray, k: int, rows: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         if k < 1 or len(self) == 0:
             return []
+        _one_thread_per_query()
         if rows is not None and len(rows) <= EXACT_FILTER_ROWS:
             return exact_search(self, query, k, rows)
         scores, ids = self.index.search(
@@ -168,8 +178,15 @@ class FaissStore:
         return cls(index.d, kind, ef_search=ef_search, index=index)
 
 
+def _one_thread_per_query() -> None:
+    import faiss
+
+    if faiss.omp_get_max_threads() != 1:
+        faiss.omp_set_num_threads(1)
+
+
 def build_store(
-    vectors: np.ndarray, kind: str = "flat", approximate_above: int = 50_000, **options: Any
+    vectors: np.ndarray, kind: str = "flat", approximate_above: int = 300_000, **options: Any
 ) -> FaissStore:
     """A FaissStore over ``vectors`` (kind ``auto`` chooses by their number)."""
     kind = choose_kind(kind, len(vectors), approximate_above)

@@ -27,7 +27,7 @@ SETTINGS = Settings(chunk_size=300, chunk_overlap=50, embed_batch_size=4)
 
 class SlowEmbedder(FakeEmbedder):
     def embed(self, texts, is_query=False):
-        time.sleep(0.05)  # a build long enough to be killed at several points
+        time.sleep(0.015 * len(texts))  # a build long enough to be killed at several points
         return super().embed(texts, is_query)
 
 
