@@ -14,7 +14,7 @@ import pytest
 
 import qa
 from qa.settings import Settings
-from qa.store import CHUNKS_FILE, FAISS_FILE, MANIFEST_FILE
+from qa.store import BM25_DIR, CHUNKS_FILE, FAISS_FILE, MANIFEST_FILE
 from qa.types import ABSTAIN_MESSAGE, Answer
 
 # --- the real pipeline (slow) -------------------------------------------------------
@@ -174,7 +174,7 @@ def test_public_functions_share_the_pipeline(real_pipeline, real_settings: Setti
 @pytest.mark.slow
 def test_persisted_index_folder(real_pipeline, real_settings: Settings) -> None:
     folder = real_settings.resolved_index_dir
-    assert sorted(os.listdir(folder)) == sorted([FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE])
+    assert sorted(os.listdir(folder)) == sorted([FAISS_FILE, CHUNKS_FILE, BM25_DIR, MANIFEST_FILE])
     manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert manifest["embedding_model"] == real_settings.embedding_model
     assert manifest["dimension"] == 384
