@@ -80,3 +80,11 @@ def chunk_documents(documents: Iterable[Document], splitter: TextSplitter) -> li
                     )
                 )
     return chunks
+
+
+def rows_by_document(chunks: Iterable[Chunk]) -> dict[str, list[int]]:
+    """Each document's chunk rows (``Chunk.id``), in chunk order."""
+    rows: dict[str, list[int]] = {}
+    for chunk in chunks:
+        rows.setdefault(chunk.doc_id, []).append(chunk.id)
+    return rows

@@ -118,15 +118,14 @@ def resolve(question: str, history: Sequence[str], answer_of: AnswerOf | None = 
     ``answer_of`` answers an earlier (resolved) question; its answer is the referent of a
     pronoun that no earlier mention fits.
     """
-    resolved_history = resolve_history(history, answer_of)
-    return _resolve_one(question, resolved_history, answer_of)
+    return resolve_next(question, resolve_history(history, answer_of), answer_of)
 
 
 def resolve_history(history: Sequence[str], answer_of: AnswerOf | None = None) -> list[str]:
     """Each earlier question made self-contained by the ones before it (oldest first)."""
     resolved: list[str] = []
     for turn in history:
-        resolved.append(_resolve_one(turn, resolved, answer_of))
+        resolved.append(resolve_next(turn, resolved, answer_of))
     return resolved
 
 
@@ -148,7 +147,7 @@ def _asks_for_a_person(question: str) -> bool:
     return not any(m.label in _PERSON_LABELS for m in mentions(question))
 
 
-def _resolve_one(question: str, history: Sequence[str], answer_of: AnswerOf | None) -> str:
+def resolve_next(question: str, history: Sequence[str], answer_of: AnswerOf | None) -> str:
     if not history:
         return question
     previous = history[-1]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunking import chunk_documents, make_splitter
+from qa.chunking import chunk_documents, make_splitter, rows_by_document
 from qa.documents import checksum
 from qa.embedding import Embedder
 from qa.lexical import BM25Index
@@ -106,13 +106,6 @@ def embed_chunks(
     return np.concatenate(parts)
 
 
-def _rows_by_document(chunks: Sequence[Chunk]) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
-    for chunk in chunks:
-        rows.setdefault(chunk.doc_id, []).append(chunk.id)
-    return rows
-
-
 def build_index(
     documents: Sequence[Document],
     settings: Settings,
@@ -125,7 +118,7 @@ def build_index(
     manifest = expected_manifest(documents, settings, embedder)
     report = diff_files(previous.manifest.files if previous else {}, manifest.files)
     kept = set(report.kept)
-    old_rows = _rows_by_document(previous.chunks) if previous else {}
+    old_rows = rows_by_document(previous.chunks) if previous else {}
     splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
     chunks: list[Chunk] = []
     reused: list[tuple[int, int]] = []  # (new row, old row)

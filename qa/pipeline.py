@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
 from qa.compose import compose_answer
 from qa.documents import load_documents
 from qa.embedding import Embedder, load_embedder
-from qa.followup import resolve, resolve_history
+from qa.followup import resolve_history, resolve_next
 from qa.indexing import IndexReport, build_index, open_index
 from qa.reader import Reader, SentenceReader, SpanReader
 from qa.rerank import load_cross_encoder
@@ -136,18 +136,12 @@ class Pipeline:
         return self.readers[key]
 
     def _stay_on_article(
-        self,
-        question: str,
-        history: list[str],
-        passages: list[Passage],
-        settings: Settings,
-        answer_of: Callable[[str], str],
+        self, question: str, earlier: list[str], passages: list[Passage], settings: Settings
     ) -> list[Passage]:
         """A follow-up ("When?", "Who fired first?") rarely names its article: keep it on the
-        article its conversation is about (the best match for the earlier questions together)
-        unless the corpus has a clearly better passage elsewhere."""
-        context = " ".join(resolve_history(history, answer_of))
-        found = self.retriever.search(context, 1, settings)
+        article its conversation is about (the best match for its resolved earlier questions
+        together) unless the corpus has a clearly better passage elsewhere."""
+        found = self.retriever.search(" ".join(earlier), 1, settings)
         if not found or (passages and passages[0].chunk.doc_id == found[0].chunk.doc_id):
             return passages
         local = self.retriever.search(question, settings.k, settings, [found[0].chunk.doc_id])
@@ -211,10 +205,12 @@ class Pipeline:
         def answer_of(earlier: str) -> str:  # a pronoun's referent: an earlier turn's answer
             return self._answer(earlier, [], settings, doc_ids).text
 
-        resolved = resolve(question, history, answer_of) if history else question
+        # Earlier turns are resolved once: resolving can answer them again (pronoun referents).
+        earlier = resolve_history(history, answer_of)
+        resolved = resolve_next(question, earlier, answer_of) if history else question
         passages = self.retriever.search(resolved, settings.k, settings, doc_ids)
-        if history and doc_ids is None and len(self.documents) > 1:
-            passages = self._stay_on_article(resolved, history, passages, settings, answer_of)
+        if earlier and doc_ids is None and len(self.documents) > 1:
+            passages = self._stay_on_article(resolved, earlier, passages, settings)
         reader = self.reader(settings)
         candidates = reader.read(resolved, passages)
         confidence = reader.confidence(candidates)

@@ -8,6 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
+from qa.chunking import rows_by_document
 from qa.embedding import Embedder
 from qa.lexical import STOPWORDS, BM25Index, tokenize
 from qa.rerank import Scorer
@@ -59,9 +60,7 @@ class Retriever:
 
     @cached_property
     def _doc_rows(self) -> dict[str, np.ndarray]:
-        rows: dict[str, list[int]] = {}
-        for chunk in self.chunks:
-            rows.setdefault(chunk.doc_id, []).append(chunk.id)
+        rows = rows_by_document(self.chunks)
         return {doc_id: np.array(r, dtype=np.int64) for doc_id, r in rows.items()}
 
     def rows_of(self, doc_ids: Collection[str] | None) -> np.ndarray | None:

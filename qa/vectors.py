@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 KINDS = ("auto", "flat", "hnsw")
+EF_SEARCH = 256  # HNSW candidates a query visits; see FaissStore
 # Below this many rows a filtered search scores the allowed rows exactly instead of asking the
 # index: a doc filter keeps a few dozen rows, where graph search would lose recall.
 EXACT_FILTER_ROWS = 4096
@@ -89,7 +90,7 @@ class FaissStore:
         *,
         hnsw_m: int = 32,
         ef_construction: int = 200,
-        ef_search: int = 256,
+        ef_search: int = EF_SEARCH,
         index: Any = None,
     ) -> None:
         import faiss
@@ -166,7 +167,7 @@ class FaissStore:
         return [self.FILE]
 
     @classmethod
-    def load(cls, folder: Path, ef_search: int = 128) -> FaissStore:
+    def load(cls, folder: Path, ef_search: int = EF_SEARCH) -> FaissStore:
         """The store saved in ``folder``; RuntimeError or OSError when it is unreadable."""
         import faiss
 

@@ -125,5 +125,5 @@ def test_bad_uploads_are_refused_and_deleted(tmp_path: Path, name, data, reason)
 
 
 def test_a_vanished_upload_is_a_clear_message(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match="cannot read the upload"):
+    with pytest.raises(CorpusError, match=r"gone\.txt: cannot read the file"):
         read_upload(tmp_path / "gone.txt")

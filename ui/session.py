@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.documents import CorpusError
-from qa.extract import MAX_HTML_BYTES, document_from_bytes, document_from_text
+from qa.extract import document_from_bytes, document_from_file, document_from_text
 from qa.pool import PipelinePool
 from qa.store import StoredIndex
 from qa.types import Answer, Document
@@ -87,17 +87,12 @@ class SessionArticles:
 
 
 def read_upload(path: str | os.PathLike) -> Document:
-    """The article in an uploaded file; the temporary copy Gradio made is deleted either way."""
-    path = Path(path)
+    """The article in an uploaded file (``qa.extract.document_from_file``: type, size and
+    encoding checked); the temporary copy Gradio made is deleted either way."""
     try:
-        size = path.stat().st_size
-        if size > MAX_HTML_BYTES:
-            raise CorpusError(f"{path.name}: {size:,} bytes is over the {MAX_HTML_BYTES:,} limit")
-        return document_from_bytes(path.read_bytes(), path.name)
-    except OSError as err:
-        raise CorpusError(f"{path.name}: cannot read the upload ({err.strerror})") from err
+        return document_from_file(Path(path))
     finally:
-        path.unlink(missing_ok=True)
+        Path(path).unlink(missing_ok=True)
 
 
 def make_article(
