@@ -4,7 +4,7 @@
     python -m eval.bench_scale --quick      # 1k and 10k chunks, 10 questions
 
 Corpora: eval.scale_corpus. Each size is measured in two fresh interpreters (no mixing):
-build (qa.indexing.open_index, model load apart; then HNSW M=32 against flat over the same
+build (qa.indexing.build.open_index, model load apart; then HNSW M=32 against flat over the same
 vectors, queries = embedded SQuAD questions about the corpus) and serve (Pipeline.from_settings
 over the current index, its parts timed apart; RSS; search()/answer() latency after warm-up).
 Above CACHE_ABOVE chunks the vectors are replayed from a cache embedded once: the build is
@@ -66,10 +66,10 @@ def folder_mb(folder: Path) -> float:
 
 
 def build_worker(work: Path, size: int, recall_queries: int) -> dict:
-    """Build and save the index through qa.indexing.open_index, then compare flat and HNSW."""
+    """Build and save the index through qa.indexing.build.open_index, then compare flat and HNSW."""
     from qa.documents import load_documents
-    from qa.embedding import load_embedder
-    from qa.indexing import open_index
+    from qa.indexing.build import open_index
+    from qa.retrieval.embedders import load_embedder
 
     settings, timings = corpus.settings_for(work, size), {}
     with stopwatch(timings, "model_load_s"):  # the pipeline's own embedder, loaded eagerly
@@ -96,7 +96,7 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
 def instrument(timings: dict[str, float]) -> None:
     """Time Pipeline.__init__'s parts by wrapping what it calls: the embedder is loaded before
     open_index, so index-open time holds no model load; load_index is its files' part."""
-    import qa.indexing
+    import qa.indexing.build
     import qa.pipeline
 
     def timed(function: Any, key: str) -> Any:
@@ -116,7 +116,7 @@ def instrument(timings: dict[str, float]) -> None:
     qa.pipeline.open_index = open_after_model
     qa.pipeline.load_embedder = timed(qa.pipeline.load_embedder, "embedder_load_s")
     qa.pipeline.load_cross_encoder = timed(qa.pipeline.load_cross_encoder, "reranker_load_s")
-    qa.indexing.load_index = timed(qa.indexing.load_index, "load_index_s")
+    qa.indexing.build.load_index = timed(qa.indexing.build.load_index, "load_index_s")
 
 
 def serve_worker(work: Path, size: int, calls: int) -> dict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from qa.question import question_kind
+from qa.reading.question import question_kind
 from qa.settings import PROJECT_ROOT
 from qa.types import Document
 
@@ -56,7 +56,7 @@ _WHAT_TIME = re.compile(r"\b(what|which) (year|date|day|month|century|decade)\b"
 
 
 def question_type(question: str) -> str:
-    """A coarse type for reporting F1 by type, from ``qa.question.question_kind``."""
+    """A coarse type for reporting F1 by type, from ``qa.reading.question.question_kind``."""
     if _WHAT_TIME.search(question):
         return "when"
     kind = question_kind(question)

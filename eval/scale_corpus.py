@@ -27,12 +27,12 @@ import faiss
 import numpy as np
 
 from eval.external import load_coqa, load_squad, story_text
-from qa.chunking import TextSplitter, chunk_documents, make_splitter
 from qa.documents import make_document
-from qa.embedding import Embedder
+from qa.documents.chunking import TextSplitter, chunk_documents, make_splitter
+from qa.indexing.vectors.faiss_store import VectorStore, build_store, recall_at_k
+from qa.retrieval.embedders import Embedder
 from qa.settings import Settings
 from qa.types import Document
-from qa.vectors import VectorStore, build_store, recall_at_k
 
 Log = Callable[[str], None]
 

@@ -4,7 +4,8 @@
 
 Tuning data, and only this: SQuAD v1.1 dev articles 1-24 (the "dev" split; articles 25-48 are
 kept for reporting), their questions asked against a different article as negatives, and the
-seed article's reference set. Both models are logistic regressions over qa.spans features.
+seed article's reference set. Both models are logistic regressions over
+qa.reading.baselines.spacy_spans features.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import numpy as np
 from eval.datasets import shared_data_dir
 from eval.external import SQUAD_FILE, SquadArticle, load_squad, squad_document
 from eval.metrics import f1_score
-from qa.calibration import WEIGHTS_FILE, LinearModel, confidence_features
 from qa.pipeline import Pipeline
-from qa.reader import rank_sentences
+from qa.reading.baselines.readers import rank_sentences
+from qa.reading.calibration import WEIGHTS_FILE, LinearModel, confidence_features
 from qa.settings import Settings
 
 

@@ -5,7 +5,7 @@
 Alexander Gabuev [¶10]
 """
 
-from qa.models import go_offline
+from qa.model_files import go_offline
 
 go_offline()  # before any Hugging Face import: no hub calls, no telemetry
 

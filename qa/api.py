@@ -39,7 +39,7 @@ def answer(
 
     ``history`` holds the earlier user questions, oldest first. ``doc_ids`` restricts the
     answer to some articles of the corpus; ``text`` answers about that article instead
-    (pasted text; see ``qa.extract`` for files and web pages). Keyword overrides are
+    (pasted text; see ``qa.documents.extract`` for files and web pages). Keyword overrides are
     Settings fields, e.g. ``answer(q, k=3)`` or ``answer(q, corpus_dir="articles/")``.
     """
     pipeline = _pipeline_for(overrides, text)
@@ -68,7 +68,7 @@ def _pipeline_for(overrides: dict[str, Any], text: str | None) -> Pipeline:
     base = pipelines.get_pipeline(_split_overrides(overrides))
     if text is None:
         return base
-    from qa.extract import document_from_text
+    from qa.documents.extract import document_from_text
 
     document = document_from_text(text)
     key = (id(base), checksum(document.text))

@@ -27,7 +27,7 @@ def _pipeline(args: argparse.Namespace, settings: Settings):
 
     document = None
     if getattr(args, "file", None):  # read before the models load: a bad file fails fast
-        from qa.extract import document_from_file
+        from qa.documents.extract import document_from_file
 
         document = document_from_file(Path(args.file))
     pipeline = get_pipeline(settings)

@@ -7,17 +7,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
-from qa.compose import compose_answer
+from qa.answering.compose import compose_answer
+from qa.answering.followup import resolve_history, resolve_next
 from qa.documents import load_documents
-from qa.embedding import Embedder, load_embedder
-from qa.followup import resolve_history, resolve_next
-from qa.indexing import IndexReport, build_index, open_index
-from qa.reader import Reader, SentenceReader, SpanReader
-from qa.rerank import load_cross_encoder
-from qa.retrieval import Retriever, prefer_article
+from qa.indexing.build import IndexReport, build_index, open_index
+from qa.indexing.folder import StoredIndex
+from qa.reading.baselines.readers import Reader, SentenceReader, SpanReader
+from qa.reading.span_models import SpanModel
+from qa.retrieval.embedders import Embedder, load_embedder
+from qa.retrieval.hybrid import Retriever, prefer_article
+from qa.retrieval.rerankers import load_cross_encoder
 from qa.settings import Settings
-from qa.span_models import SpanModel
-from qa.store import StoredIndex
 from qa.types import Answer, Document, Passage
 from qa.validation import (
     validate_doc_ids,
@@ -124,8 +124,8 @@ class Pipeline:
             return self.readers[settings.reader]
         key = f"neural:{settings.reader_model}:{settings.read_depth}"
         if key not in self.readers:
-            from qa.neural_reader import NeuralReader
-            from qa.span_models import load_span_model
+            from qa.reading.neural import NeuralReader
+            from qa.reading.span_models import load_span_model
 
             if settings.reader_model not in self._span_models:
                 self._span_models[settings.reader_model] = load_span_model(

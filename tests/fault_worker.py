@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import FakeEmbedder
 
 from qa.documents import load_documents
-from qa.indexing import check_chunks, expected_manifest, open_index
+from qa.indexing.build import check_chunks, expected_manifest, open_index
+from qa.indexing.folder import IndexLoadError, load_index
 from qa.settings import Settings
-from qa.store import IndexLoadError, load_index
 
 SETTINGS = Settings(chunk_size=300, chunk_overlap=50, embed_batch_size=4)
 

@@ -14,9 +14,9 @@ import pytest
 
 from eval import bench_scale, scale_corpus
 from eval.scale_corpus import SourceText, corpus_of_size, synthetic_sources, write_corpus
-from qa.chunking import chunk_documents, make_splitter
 from qa.documents import load_documents, make_document
-from qa.indexing import build_index
+from qa.documents.chunking import chunk_documents, make_splitter
+from qa.indexing.build import build_index
 from qa.settings import Settings
 
 WORDS = "river market council engine harbour festival museum signal winter orchard".split()
@@ -121,7 +121,7 @@ def test_vector_cache_resumes_and_replays_through_build_index(
 
 
 def test_vector_bench_compares_flat_and_hnsw() -> None:
-    from qa.vectors import build_store
+    from qa.indexing.vectors.faiss_store import build_store
 
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(300, 16)).astype(np.float32)

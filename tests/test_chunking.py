@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from qa.chunking import chunk_documents, locate_pieces, make_splitter, split_with_offsets
 from qa.documents import make_document
+from qa.documents.chunking import chunk_documents, locate_pieces, make_splitter, split_with_offsets
 from qa.settings import Settings
 from qa.types import Chunk, Document
 

@@ -9,13 +9,13 @@ import pytest
 from conftest import FakeEmbedder
 
 from qa.documents import load_documents, make_document
-from qa.indexing import diff_files, open_index
-from qa.lexical import BM25Index
-from qa.retrieval import Retriever
+from qa.indexing.bm25 import BM25Index
+from qa.indexing.build import diff_files, open_index
+from qa.indexing.folder import load_index
+from qa.indexing.vectors.faiss_store import build_store
+from qa.retrieval.hybrid import Retriever
 from qa.settings import Settings
-from qa.store import load_index
 from qa.types import Answer, Citation
-from qa.vectors import build_store
 
 SETTINGS = Settings(chunk_size=300, chunk_overlap=50)
 
@@ -136,7 +136,7 @@ def test_auto_chooses_by_size(folder: Path, tmp_path: Path) -> None:
 
 @pytest.fixture
 def retriever() -> Retriever:
-    from qa.chunking import chunk_documents, make_splitter
+    from qa.documents.chunking import chunk_documents, make_splitter
 
     documents = [make_document(name, text) for name, text in ARTICLES.items()]
     chunks = chunk_documents(documents, make_splitter(300, 50))

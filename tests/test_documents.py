@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import qa.documents
+import qa.documents.corpus
 from qa.documents import (
     CorpusError,
     article_files,
@@ -230,7 +230,7 @@ def test_bad_file_is_skipped_with_warning(
 def test_oversize_file_is_skipped(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(qa.documents, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(qa.documents.corpus, "MAX_FILE_BYTES", 100)
     _write(tmp_path, "good.txt", GOOD)
     _write(tmp_path, "huge.txt", b"Title\n\n" + b"word " * 100)
     with caplog.at_level(logging.WARNING, logger="qa.documents"):

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embedding import OnnxEmbedder, load_embedder, normalize_rows
-from qa.models import resolve_model
+from qa.model_files import resolve_model
+from qa.retrieval.embedders import OnnxEmbedder, load_embedder, normalize_rows
 
 SHIPPED = "article-qa/embedder"
 TEXTS = [

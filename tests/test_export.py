@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from qa.export import (
+from qa.answering.export import (
     JSON_FORMAT,
     confidence_level,
     conversation_json,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.documents import CorpusError
-from qa.extract import (
+from qa.documents.extract import (
     MAX_HTML_BYTES,
     MAX_TEXT_BYTES,
     SUFFIXES,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from qa.neural_reader import (
+from qa.reading.neural import (
     NeuralReader,
     confidence_inputs,
     covering_text,
     near_chunks,
     paragraphs_to_read,
 )
-from qa.span_models import MANIFEST, OnnxSpanModel, TransformersSpanModel, load_span_model
+from qa.reading.span_models import MANIFEST, OnnxSpanModel, TransformersSpanModel, load_span_model
 from qa.types import Chunk, Document, Passage
 
 pytest.importorskip("onnx")
@@ -81,7 +81,7 @@ def tiny_trained(tiny_base: Path, seed_document: Document, tmp_path_factory) -> 
     """Three training steps, then a resumed run to five: the recipe's checkpoint path."""
     from transformers import BertForQuestionAnswering
 
-    from qa.span_models import load_tokenizer
+    from qa.reading.span_models import load_tokenizer
     from train.run import Recipe, train
 
     out = tmp_path_factory.mktemp("run")
@@ -161,7 +161,7 @@ def test_paragraphs_are_read_once_in_rank_order(seed_document) -> None:
 
 
 def test_a_long_paragraph_is_read_around_its_retrieved_chunks() -> None:
-    from qa.windows import Window
+    from qa.reading.windows import Window
 
     def window(a: int, b: int) -> Window:
         return Window((1, 2, 3), (0, 0, 1), (None, (a, b), None), 0, 1)

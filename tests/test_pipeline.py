@@ -13,8 +13,8 @@ import os
 import pytest
 
 import qa
+from qa.indexing.folder import BM25_DIR, CHUNKS_FILE, FAISS_FILE, MANIFEST_FILE
 from qa.settings import Settings
-from qa.store import BM25_DIR, CHUNKS_FILE, FAISS_FILE, MANIFEST_FILE
 from qa.types import ABSTAIN_MESSAGE, Answer
 
 # --- the real pipeline (slow) -------------------------------------------------------

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import chunk_documents, make_splitter
 from qa.documents import CorpusError, make_document
+from qa.documents.chunking import chunk_documents, make_splitter
+from qa.reading.windows import answer_tokens, make_windows
 from qa.types import Answer
 from qa.validation import validate_question
-from qa.windows import answer_tokens, make_windows
 
 # Every code point, lone surrogates included, with more weight on what articles contain.
 ANY_TEXT = st.text(st.characters(codec=None, min_codepoint=0), max_size=400)

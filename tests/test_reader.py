@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from qa.calibration import LinearModel, confidence_features, load_models, sigmoid
-from qa.followup import resolve
-from qa.question import analyse, question_kind
-from qa.reader import Candidate, SpanReader, dedupe, rank_sentences
+from qa.answering.followup import resolve
+from qa.reading.baselines.readers import Candidate, SpanReader, dedupe, rank_sentences
+from qa.reading.calibration import LinearModel, confidence_features, load_models, sigmoid
+from qa.reading.question import analyse, question_kind
 from qa.types import Chunk, Document, Passage
 
 
@@ -59,7 +59,7 @@ def test_expected_types_follow_the_question() -> None:
 
 
 def test_parsed_focus_is_the_head_noun() -> None:
-    from qa.nlp import parse
+    from qa.reading.nlp import parse
 
     question = "Which NFL team represented the AFC at Super Bowl 50?"
     info = analyse(question, parse(question))

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from qa.chunking import chunk_documents, make_splitter
 from qa.documents import make_document
-from qa.retrieval import (
+from qa.documents.chunking import chunk_documents, make_splitter
+from qa.indexing.vectors.faiss_store import FaissStore, build_store
+from qa.retrieval.hybrid import (
     STOPWORDS,
     VARIANTS,
     BM25Index,
@@ -19,7 +20,6 @@ from qa.retrieval import (
 )
 from qa.settings import Settings
 from qa.types import Document
-from qa.vectors import FaissStore, build_store
 
 # --- FaissStore.search (the dense ranker) --------------------------------------------
 
@@ -253,7 +253,7 @@ def _scored(doc_id: str, score: float | None):
 
 
 def test_prefer_article_keeps_the_conversation_unless_clearly_beaten() -> None:
-    from qa.retrieval import prefer_article
+    from qa.retrieval.hybrid import prefer_article
 
     local, elsewhere = [_scored("a.txt", 4.0)], [_scored("b.txt", 5.5)]
     assert prefer_article(local, elsewhere, 2.0) == local  # 1.5 better: not enough

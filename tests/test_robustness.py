@@ -10,9 +10,9 @@ import pytest
 
 from qa import cli
 from qa.documents import load_documents
-from qa.indexing import open_index
+from qa.indexing.build import open_index
+from qa.indexing.folder import CHUNKS_FILE, MANIFEST_FILE, file_sha256, save_index
 from qa.settings import Settings
-from qa.store import CHUNKS_FILE, MANIFEST_FILE, file_sha256, save_index
 
 SETTINGS = Settings(chunk_size=300, chunk_overlap=50)
 
@@ -21,7 +21,7 @@ def test_index_never_replaces_a_folder_of_other_files(corpus_dir: Path, fake_emb
     """A mistyped index_dir pointing at the corpus itself must not move it aside or delete it."""
     documents = load_documents(corpus_dir)
     before = sorted(p.name for p in corpus_dir.iterdir())
-    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+    with caplog.at_level(logging.WARNING, logger="qa.indexing.build"):
         stored, _ = open_index(documents, SETTINGS, fake_embedder, corpus_dir)
     assert len(stored.vectors) == len(stored.chunks) > 0  # still answers, from memory
     assert sorted(p.name for p in corpus_dir.iterdir()) == before
@@ -39,7 +39,7 @@ def test_tampered_chunks_with_matching_counts_are_rebuilt(
     rows[0]["paragraph"] = 12  # "Comments are closed.": boilerplate, never citable
     rows[1]["text"] = rows[1]["text"].replace("China", "Japan")
     (folder / CHUNKS_FILE).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+    with caplog.at_level(logging.WARNING, logger="qa.indexing.build"):
         open_index(documents, SETTINGS, fake_embedder, folder)
     assert any("fails its checksum" in r.getMessage() for r in caplog.records)
     # Edited with its checksum updated too, the chunks still fail the check against the text.
@@ -48,7 +48,7 @@ def test_tampered_chunks_with_matching_counts_are_rebuilt(
     manifest["checksums"][CHUNKS_FILE] = file_sha256(folder / CHUNKS_FILE)
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+    with caplog.at_level(logging.WARNING, logger="qa.indexing.build"):
         chunks = open_index(documents, SETTINGS, fake_embedder, folder)[0].chunks
     assert any("does not match" in r.getMessage() for r in caplog.records)
     doc = documents[0]
@@ -57,10 +57,10 @@ def test_tampered_chunks_with_matching_counts_are_rebuilt(
 
 
 def test_save_refuses_then_cleans_up(tmp_path: Path, fake_embedder, seed_document):
-    from qa.chunking import chunk_documents, make_splitter
-    from qa.indexing import expected_manifest
-    from qa.lexical import BM25Index
-    from qa.vectors import build_store
+    from qa.documents.chunking import chunk_documents, make_splitter
+    from qa.indexing.bm25 import BM25Index
+    from qa.indexing.build import expected_manifest
+    from qa.indexing.vectors.faiss_store import build_store
 
     chunks = chunk_documents([seed_document], make_splitter(300, 50))
     manifest = expected_manifest([seed_document], SETTINGS, fake_embedder, len(chunks))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.models import resolve_model
-from qa.span_models import MANIFEST, OnnxSpanModel
+from qa.model_files import resolve_model
+from qa.reading.span_models import MANIFEST, OnnxSpanModel
 
 # (question, words the answer must contain, ¶ it must cite)
 TEN = [

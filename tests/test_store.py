@@ -13,12 +13,11 @@ import faiss
 import numpy as np
 import pytest
 
-import qa.store
-from qa.chunking import chunk_documents, make_splitter
+import qa.indexing.folder
 from qa.documents import checksum
-from qa.lexical import BM25Index
-from qa.settings import Settings
-from qa.store import (
+from qa.documents.chunking import chunk_documents, make_splitter
+from qa.indexing.bm25 import BM25Index
+from qa.indexing.folder import (
     BM25_DIR,
     CHUNKS_FILE,
     FAISS_FILE,
@@ -32,8 +31,9 @@ from qa.store import (
     recover_backup,
     save_index,
 )
+from qa.indexing.vectors.faiss_store import build_store
+from qa.settings import Settings
 from qa.types import Chunk, Document
-from qa.vectors import build_store
 
 INDEX_FILES = sorted([FAISS_FILE, CHUNKS_FILE, BM25_DIR, MANIFEST_FILE])
 
@@ -52,7 +52,7 @@ def load(folder: Path, manifest: Manifest):
 
 def make_manifest(documents: list[Document], embedder, chunk_count: int) -> Manifest:
     """The manifest the pipeline expects for these documents with 300/50 chunking."""
-    from qa.indexing import expected_manifest
+    from qa.indexing.build import expected_manifest
 
     settings = Settings(chunk_size=300, chunk_overlap=50)
     return expected_manifest(documents, settings, embedder, chunk_count)
@@ -395,10 +395,10 @@ def test_crash_between_renames_is_recovered(saved, monkeypatch: pytest.MonkeyPat
             raise OSError("simulated crash")
         real_rename(src, dst)
 
-    monkeypatch.setattr(qa.store.os, "rename", rename)
+    monkeypatch.setattr(qa.indexing.folder.os, "rename", rename)
     with pytest.raises(OSError, match="simulated crash"):
         save(folder, build_store(vectors[:2]), chunks[:2], replace(manifest, chunk_count=2))
-    monkeypatch.setattr(qa.store.os, "rename", real_rename)
+    monkeypatch.setattr(qa.indexing.folder.os, "rename", real_rename)
 
     assert renames[0] == (folder.name, f".{folder.name}.old")
     assert not folder.exists()
@@ -442,7 +442,7 @@ def corpus(corpus_dir: Path):
 
 
 def _open(documents, embedder, folder: Path, **kwargs):
-    from qa.indexing import open_index
+    from qa.indexing.build import open_index
     from qa.settings import Settings
 
     settings = Settings(chunk_size=300, chunk_overlap=50)
@@ -481,7 +481,7 @@ def test_open_index_updates_after_an_edit(
     edited = load_documents(corpus_dir)
 
     calls = fake_embedder.calls
-    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+    with caplog.at_level(logging.WARNING, logger="qa.indexing.build"):
         _, new_chunks, new_manifest = _open(edited, fake_embedder, folder)
     assert fake_embedder.calls > calls
     assert not caplog.records  # an update is routine, not a warning
@@ -510,7 +510,7 @@ def test_open_index_rebuilds_a_corrupt_index(
     _, chunks, _ = _open(documents, fake_embedder, folder)
     (folder / FAISS_FILE).write_bytes(b"garbage" * 100)
     calls = fake_embedder.calls
-    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+    with caplog.at_level(logging.WARNING, logger="qa.indexing.build"):
         index, rebuilt, manifest = _open(documents, fake_embedder, folder)
     assert fake_embedder.calls > calls
     assert any("corrupt index" in r.getMessage() for r in caplog.records)
@@ -529,13 +529,13 @@ def test_open_index_rebuild_flag(corpus, fake_embedder, tmp_path: Path) -> None:
 def test_open_index_unwritable_folder_answers_in_memory(
     corpus, fake_embedder, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from qa.retrieval import BM25Index, Retriever
+    from qa.retrieval.hybrid import BM25Index, Retriever
 
     _, documents = corpus
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")  # a folder cannot be created below a file, even as root
     folder = blocker / "idx"
-    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+    with caplog.at_level(logging.WARNING, logger="qa.indexing.build"):
         index, chunks, _ = _open(documents, fake_embedder, folder)
     assert any("could not save" in r.getMessage() for r in caplog.records)
     assert len(index) == len(chunks) > 0
@@ -562,7 +562,7 @@ def test_open_index_when_faiss_cannot_write(
         raise RuntimeError("simulated: No space left on device")
 
     monkeypatch.setattr(faiss, "write_index", fail)
-    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+    with caplog.at_level(logging.WARNING, logger="qa.indexing.build"):
         index, chunks, _ = _open(documents, fake_embedder, tmp_path / "idx")
     assert len(index) == len(chunks)
     assert any("could not save" in r.getMessage() for r in caplog.records)

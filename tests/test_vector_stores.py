@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa.vectors import FaissStore, VectorStore, recall_at_k
+from qa.indexing.vectors.faiss_store import FaissStore, VectorStore, recall_at_k
 
 KINDS = ["flat", "hnsw", "milvus"]
 DIM = 32
@@ -45,7 +45,7 @@ def lite_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def milvus_factory(request: pytest.FixtureRequest) -> Iterator[Factory]:
     """Makes empty MilvusStores in the module's Lite file; drops them afterwards."""
     db = request.getfixturevalue("lite_db")
-    from qa.milvus_store import MilvusStore
+    from qa.indexing.vectors.milvus_store import MilvusStore
 
     made: list[MilvusStore] = []
 
@@ -201,7 +201,7 @@ def test_milvus_agrees_with_faiss_flat(milvus_factory: Factory) -> None:
 def test_milvus_batches_and_chunked_filters(
     milvus_factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.milvus_store as milvus_store
+    import qa.indexing.vectors.milvus_store as milvus_store
 
     monkeypatch.setattr(milvus_store, "FILTER_CHUNK", 16)
     monkeypatch.setattr(milvus_store, "FETCH_CHUNK", 16)
@@ -232,7 +232,7 @@ def test_milvus_hnsw_index(milvus_factory: Factory) -> None:
 
 
 def test_milvus_load_refuses_missing_or_changed(milvus_factory: Factory, tmp_path: Path) -> None:
-    from qa.milvus_store import MilvusStore
+    from qa.indexing.vectors.milvus_store import MilvusStore
 
     store = milvus_factory(DIM)
     store.add(unit_vectors(30))
@@ -251,7 +251,7 @@ def test_milvus_load_refuses_missing_or_changed(milvus_factory: Factory, tmp_pat
 
 
 def test_milvus_refuses_a_foreign_collection(milvus_factory: Factory, lite_db: str) -> None:
-    from qa.milvus_store import MilvusStore
+    from qa.indexing.vectors.milvus_store import MilvusStore
 
     store = milvus_factory(DIM)
     with pytest.raises(RuntimeError, match="not a 16-dimension store"):
@@ -267,7 +267,7 @@ def test_milvus_save_never_writes_the_token(milvus_factory: Factory, tmp_path: P
 
 
 def test_collection_name() -> None:
-    from qa.milvus_store import check_collection_name, collection_name
+    from qa.indexing.vectors.milvus_store import check_collection_name, collection_name
 
     assert collection_name("index", "ABCDEF0123456789ff") == "index_abcdef0123456789"
     assert collection_name("my-index.v2", "00ff") == "my_index_v2_00ff"

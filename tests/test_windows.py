@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.windows import (
+from qa.reading.windows import (
     answer_tokens,
     best_spans,
     encode_windows,
@@ -120,8 +120,8 @@ def test_log_softmax_normalises() -> None:
 
 
 def test_real_tokenizer_windows_map_back_to_the_text() -> None:
-    from qa.models import resolve_model
-    from qa.span_models import load_tokenizer
+    from qa.model_files import resolve_model
+    from qa.reading.span_models import load_tokenizer
 
     folder = resolve_model("cross-encoder/ms-marco-MiniLM-L-12-v2")
     tokenizer = load_tokenizer(f"{folder}/tokenizer.json")

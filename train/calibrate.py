@@ -25,12 +25,12 @@ import numpy as np
 from eval.datasets import shared_data_dir
 from eval.external import SQUAD_FILE, SquadArticle, load_squad, squad_document
 from eval.metrics import f1_score
-from qa.calibration import LinearModel
-from qa.neural_reader import NeuralReader, confidence_inputs, span_score
 from qa.pipeline import Pipeline
-from qa.reader import dedupe
+from qa.reading.baselines.readers import dedupe
+from qa.reading.calibration import LinearModel
+from qa.reading.neural import NeuralReader, confidence_inputs, span_score
+from qa.reading.span_models import MANIFEST, OnnxSpanModel
 from qa.settings import Settings
-from qa.span_models import MANIFEST, OnnxSpanModel
 from train.data import SQUAD_DEV_ARTICLES
 
 RERANK_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)

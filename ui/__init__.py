@@ -3,7 +3,7 @@
 ``ui.render`` holds the pure HTML rendering, ``ui.app`` the Gradio wiring.
 """
 
-from qa.models import go_offline
+from qa.model_files import go_offline
 
 # Before Gradio is imported anywhere below ui: analytics off, Hugging Face hub offline.
 go_offline()

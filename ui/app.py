@@ -15,8 +15,8 @@ from typing import Any
 
 import gradio as gr
 
+from qa.answering.export import conversation_markdown
 from qa.documents import CorpusError
-from qa.export import conversation_markdown
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings

@@ -23,8 +23,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # A chat turn carries the conversation so far (HTML of earlier answers); 2 MB holds hundreds
 # of turns and stops a 50 MB body before it is read into memory or parsed.
 MAX_BODY_BYTES = 2 * 1024 * 1024
-# A saved news page with its scripts and styles: qa.extract.MAX_HTML_BYTES plus the multipart
-# envelope.
+# A saved news page with its scripts and styles: qa.documents.extract.MAX_HTML_BYTES plus the
+# multipart envelope.
 MAX_UPLOAD_BYTES = 5_000_000 + 64 * 1024
 # Public endpoints and their parameters: a raw call with a wrong count is refused with a
 # message here (Gradio itself answers {"error": null}).

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
-from qa.extract import SUFFIXES
+from qa.documents.extract import SUFFIXES
 from qa.settings import Settings
 from qa.types import Document
 from ui import render

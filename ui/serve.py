@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 LAUNCH_OPTIONS: dict[str, Any] = {
     "share": False,
     "ssr_mode": False,
-    "max_file_size": "5mb",  # a saved news page; text is capped at 1 MB (qa.extract)
+    "max_file_size": "5mb",  # a saved news page; text is capped at 1 MB (qa.documents.extract)
     "show_error": False,
     "footer_links": ["api"],
     "run_history": False,

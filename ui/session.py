@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from qa.documents import CorpusError
-from qa.extract import document_from_bytes, document_from_file, document_from_text
+from qa.documents.extract import document_from_bytes, document_from_file, document_from_text
+from qa.indexing.folder import StoredIndex
 from qa.pool import PipelinePool
-from qa.store import StoredIndex
 from qa.types import Answer, Document
 
 MAX_SESSIONS = 64  # articles held at once; the least recently used beyond this is dropped
@@ -87,7 +87,7 @@ class SessionArticles:
 
 
 def read_upload(path: str | os.PathLike) -> Document:
-    """The article in an uploaded file (``qa.extract.document_from_file``: type, size and
+    """The article in an uploaded file (``qa.documents.extract.document_from_file``: type, size and
     encoding checked); the temporary copy Gradio made is deleted either way."""
     try:
         return document_from_file(Path(path))
@@ -126,6 +126,6 @@ def article_status(article: OwnArticle, seconds: float) -> str:
 
 def _escape(text: str) -> str:
     """Markdown-safe text for the status line."""
-    from qa.export import escape_markdown
+    from qa.answering.export import escape_markdown
 
     return escape_markdown(text[:120])

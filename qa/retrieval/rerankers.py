@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.models import go_offline, is_onnx_folder, onnx_session, resolve_model
+from qa.model_files import go_offline, is_onnx_folder, onnx_session, resolve_model
 
 
 class Scorer(Protocol):

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from qa.lexical import BM25Index
+from qa.indexing.bm25 import BM25Index
+from qa.indexing.vectors.faiss_store import FaissStore, VectorStore
 from qa.types import Chunk
-from qa.vectors import FaissStore, VectorStore
 
 # 2: paragraph ends trimmed, document ids relative to the corpus; 3: file checksums;
 # 4: BM25 saved, vector index kind (flat, hnsw, milvus), checksums of every file
@@ -203,7 +203,7 @@ def load_index(folder: Path, expected: Manifest, reuse_only: bool = False) -> St
 
 def load_vectors(folder: Path, manifest: Manifest) -> VectorStore:
     if manifest.vector_kind == "milvus":
-        from qa.milvus_store import MilvusStore
+        from qa.indexing.vectors.milvus_store import MilvusStore
 
         return MilvusStore.load(folder, token=os.environ.get("MILVUS_TOKEN", ""))
     return FaissStore.load(folder)

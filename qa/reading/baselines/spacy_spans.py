@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from qa.question import QuestionInfo, role
+from qa.reading.question import QuestionInfo, role
 
 # Dependency roles whose subtree is a plausible answer phrase.
 _PHRASE_DEPS = {

@@ -1,10 +1,11 @@
 """The neural reader: a trained extractive QA model reads the retrieved passages' paragraphs.
 
-Each distinct paragraph of the top passages is cut into question + context windows (qa.windows,
-exactly as in training); one batched model run gives start/end logits; every window's logits
-are log-softmax normalised, so span scores (log P(start) + log P(end)) compare across windows
-and passages. A span never crosses a paragraph, is at most ``max_answer_tokens`` long, and its
-offsets are the tokenizer's, so ``paragraph_text[start:end] == text`` always holds.
+Each distinct paragraph of the top passages is cut into question + context windows
+(qa.reading.windows, exactly as in training); one batched model run gives start/end logits;
+every window's logits are log-softmax normalised, so span scores (log P(start) + log P(end))
+compare across windows and passages. A span never crosses a paragraph, is at most
+``max_answer_tokens`` long, and its offsets are the tokenizer's, so ``paragraph_text[start:end]
+== text`` always holds.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from qa.calibration import LinearModel
-from qa.nlp import sentence_spans
-from qa.reader import Candidate, dedupe
-from qa.span_models import SpanModel
+from qa.reading.baselines.readers import Candidate, dedupe
+from qa.reading.calibration import LinearModel
+from qa.reading.nlp import sentence_spans
+from qa.reading.span_models import SpanModel
+from qa.reading.windows import Window, best_spans, encode_windows, log_softmax, word_edges
 from qa.types import Passage
-from qa.windows import Window, best_spans, encode_windows, log_softmax, word_edges
 
 BATCH = 16  # windows per model run: bounds memory whatever the paragraphs' length
 EVIDENCE_FOR = 4  # candidates given their evidence sentence: the answer and 3 alternatives

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.vectors import EXACT_FILTER_ROWS, exact_search, top_k
+from qa.indexing.vectors.faiss_store import EXACT_FILTER_ROWS, exact_search, top_k
 
 FILE = "milvus.json"
 INDEX_TYPES = ("FLAT", "HNSW", "IVF_FLAT", "AUTOINDEX")

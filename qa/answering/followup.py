@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 
-from qa.nlp import parse
-from qa.question import question_kind
+from qa.reading.nlp import parse
+from qa.reading.question import question_kind
 
 PERSONAL = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
 NEUTER = {"it", "its", "itself"}

@@ -62,7 +62,7 @@ MANIFEST = "manifest.json"  # in a shipped model folder: format, files and their
 def read_manifest(folder: Path, what: str, version: int) -> dict[str, Any]:
     """A model folder's manifest, after checking every listed file's checksum: a damaged
     model is refused with a clear message instead of giving wrong answers."""
-    from qa.store import file_sha256
+    from qa.indexing.folder import file_sha256
 
     path = Path(folder) / MANIFEST
     try:

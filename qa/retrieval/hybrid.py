@@ -8,13 +8,13 @@ from functools import cached_property
 
 import numpy as np
 
-from qa.chunking import rows_by_document
-from qa.embedding import Embedder
-from qa.lexical import STOPWORDS, BM25Index, tokenize
-from qa.rerank import Scorer
+from qa.documents.chunking import rows_by_document
+from qa.indexing.bm25 import STOPWORDS, BM25Index, tokenize
+from qa.indexing.vectors.faiss_store import VectorStore
+from qa.retrieval.embedders import Embedder
+from qa.retrieval.rerankers import Scorer
 from qa.settings import Settings
 from qa.types import Chunk, Document, Passage
-from qa.vectors import VectorStore
 
 __all__ = ["STOPWORDS", "VARIANTS", "BM25Index", "Retriever", "reciprocal_rank_fusion", "tokenize"]
 

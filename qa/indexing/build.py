@@ -13,12 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunking import chunk_documents, make_splitter, rows_by_document
 from qa.documents import checksum
-from qa.embedding import Embedder
-from qa.lexical import BM25Index
-from qa.settings import Settings
-from qa.store import (
+from qa.documents.chunking import chunk_documents, make_splitter, rows_by_document
+from qa.indexing.bm25 import BM25Index
+from qa.indexing.folder import (
     FORMAT_VERSION,
     IndexLoadError,
     Manifest,
@@ -27,8 +25,10 @@ from qa.store import (
     load_index,
     save_index,
 )
+from qa.indexing.vectors.faiss_store import VectorStore, build_store
+from qa.retrieval.embedders import Embedder
+from qa.settings import Settings
 from qa.types import Chunk, Document
-from qa.vectors import VectorStore, build_store
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def build_index(
 def make_store(vectors: np.ndarray, settings: Settings, manifest: Manifest) -> VectorStore:
     """The vector store the settings ask for, holding ``vectors``."""
     if settings.vector_store == "milvus":
-        from qa.milvus_store import new_milvus_store
+        from qa.indexing.vectors.milvus_store import new_milvus_store
 
         return new_milvus_store(vectors, settings, manifest)
     return build_store(vectors, settings.vector_index, settings.approximate_above)

@@ -13,9 +13,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa.models import MANIFEST, go_offline, is_onnx_folder, onnx_session, resolve_model
-from qa.models import read_manifest as read_folder_manifest
-from qa.windows import Window
+from qa.model_files import MANIFEST, go_offline, is_onnx_folder, onnx_session, resolve_model
+from qa.model_files import read_manifest as read_folder_manifest
+from qa.reading.windows import Window
 
 READER_FORMAT = 1
 

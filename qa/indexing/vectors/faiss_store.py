@@ -1,9 +1,10 @@
 """Vector stores: inner-product search over normalised chunk vectors, row i = chunk i.
 
 ``FaissStore`` is the default, embedded in the index folder: exact (``flat``) for small
-corpora, approximate (``hnsw``) for large ones. ``qa.milvus_store.MilvusStore`` keeps the
-vectors in Milvus instead (Milvus Lite or a cluster). Both give the same ``VectorStore``
-interface, so retrieval never knows which one it talks to.
+corpora, approximate (``hnsw``) for large ones.
+``qa.indexing.vectors.milvus_store.MilvusStore`` keeps the vectors in Milvus instead (Milvus
+Lite or a cluster). Both give the same ``VectorStore`` interface, so retrieval never knows
+which one it talks to.
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Protocol, TypeVar
 
-from qa.calibration import LinearModel, confidence_features, fitted_threshold, load_models
-from qa.nlp import parse, sentence_spans
-from qa.question import analyse
-from qa.rerank import Scorer
-from qa.spans import content_lemmas, sentence_candidates, span_features
+from qa.reading.baselines.spacy_spans import content_lemmas, sentence_candidates, span_features
+from qa.reading.calibration import LinearModel, confidence_features, fitted_threshold, load_models
+from qa.reading.nlp import parse, sentence_spans
+from qa.reading.question import analyse
+from qa.retrieval.rerankers import Scorer
 from qa.types import Passage
 
 T = TypeVar("T")
@@ -85,7 +85,8 @@ def rank_sentences(
 
 
 class CalibratedConfidence:
-    """Readers whose candidates carry qa.spans features share the fitted confidence model."""
+    """Readers whose candidates carry qa.reading.baselines.spacy_spans features share the
+    fitted confidence model."""
 
     @property
     def threshold(self) -> float:

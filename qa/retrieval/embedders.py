@@ -11,7 +11,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-from qa.models import go_offline, is_onnx_folder, onnx_session, read_manifest, resolve_model
+from qa.model_files import go_offline, is_onnx_folder, onnx_session, read_manifest, resolve_model
 
 EMBEDDER_FORMAT = 1  # the manifest format of a shipped ONNX embedder folder
 

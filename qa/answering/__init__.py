@@ -1,0 +1,1 @@
+"""Answering: follow-up resolution, composing the Answer, and exporting a conversation."""

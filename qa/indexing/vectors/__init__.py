@@ -1,0 +1,1 @@
+"""Vector stores behind one protocol: FAISS files in the index folder, or Milvus."""
