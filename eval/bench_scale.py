@@ -68,8 +68,8 @@ def folder_mb(folder: Path) -> float:
 def build_worker(work: Path, size: int, recall_queries: int) -> dict:
     """Build and save the index through qa.indexing.build.open_index, then compare flat and HNSW."""
     from qa.documents import load_documents
-    from qa.indexing.build import open_index
-    from qa.retrieval.embedders import load_embedder
+    from qa.indexing import open_index
+    from qa.retrieval import load_embedder
 
     settings, timings = corpus.settings_for(work, size), {}
     with stopwatch(timings, "model_load_s"):  # the pipeline's own embedder, loaded eagerly

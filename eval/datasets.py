@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from qa.reading.question import question_kind
+from qa.reading import question_kind
 from qa.settings import PROJECT_ROOT
 from qa.types import Document
 

@@ -17,8 +17,7 @@ import numpy as np
 from eval.datasets import sample, shared_data_dir
 from eval.external import SQUAD_FILE, SquadArticle, load_squad
 from eval.metrics import exact_match, f1_score
-from qa.reading.neural import NeuralReader
-from qa.reading.span_models import load_span_model
+from qa.reading import NeuralReader, load_span_model
 from qa.types import Chunk, Passage
 
 SPLITS = {"test": range(25, 49), "heldout": range(22, 25)}

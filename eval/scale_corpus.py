@@ -27,10 +27,8 @@ import faiss
 import numpy as np
 
 from eval.external import load_coqa, load_squad, story_text
-from qa.documents import make_document
-from qa.documents.chunking import TextSplitter, chunk_documents, make_splitter
-from qa.indexing.vectors.faiss_store import VectorStore, build_store, recall_at_k
-from qa.retrieval.embedders import Embedder
+from qa.documents import TextSplitter, chunk_documents, make_document, make_splitter
+from qa.indexing import Embedder, VectorStore, build_store, recall_at_k
 from qa.settings import Settings
 from qa.types import Document
 

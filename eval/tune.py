@@ -23,8 +23,8 @@ from eval.datasets import shared_data_dir
 from eval.external import SQUAD_FILE, SquadArticle, load_squad, squad_document
 from eval.metrics import f1_score
 from qa.pipeline import Pipeline
-from qa.reading.baselines.readers import rank_sentences
-from qa.reading.calibration import WEIGHTS_FILE, LinearModel, confidence_features
+from qa.reading import WEIGHTS_FILE, LinearModel, confidence_features
+from qa.reading.baselines import rank_sentences
 from qa.settings import Settings
 
 

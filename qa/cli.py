@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa.documents import CorpusError
-from qa.options import settings_from_args
-from qa.settings import Settings
+from qa.settings import Settings, settings_from_args
 from qa.validation import validate_k, validate_question
 
 

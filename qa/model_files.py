@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from qa.checksums import file_sha256
+
 # Hub and telemetry switches, set before any Hugging Face library is imported. setdefault so a
 # user with internet can still opt in with HF_HUB_OFFLINE=0 for a model of their choice.
 OFFLINE_ENV = {
@@ -62,8 +64,6 @@ MANIFEST = "manifest.json"  # in a shipped model folder: format, files and their
 def read_manifest(folder: Path, what: str, version: int) -> dict[str, Any]:
     """A model folder's manifest, after checking every listed file's checksum: a damaged
     model is refused with a clear message instead of giving wrong answers."""
-    from qa.indexing.folder import file_sha256
-
     path = Path(folder) / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))

@@ -12,7 +12,8 @@ from qa.answering.followup import resolve_history, resolve_next
 from qa.documents import load_documents
 from qa.indexing.build import IndexReport, build_index, open_index
 from qa.indexing.folder import StoredIndex
-from qa.reading.baselines.readers import Reader, SentenceReader, SpanReader
+from qa.reading.baselines.readers import SentenceReader, SpanReader
+from qa.reading.candidates import Reader
 from qa.reading.span_models import SpanModel
 from qa.retrieval.embedders import Embedder, load_embedder
 from qa.retrieval.hybrid import Retriever, prefer_article

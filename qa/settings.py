@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +88,13 @@ class Settings:
         if self.index_dir is not None:
             return Path(self.index_dir)
         return PROJECT_ROOT / "index" / Path(self.corpus_dir).resolve().name
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings with the global --corpus and --index-dir options applied."""
+    settings = Settings()
+    if getattr(args, "corpus", None):
+        settings = settings.replace(corpus_dir=Path(args.corpus))
+    if getattr(args, "index_dir", None):
+        settings = settings.replace(index_dir=Path(args.index_dir))
+    return settings

@@ -11,7 +11,7 @@ from qa.documents import CorpusError
 from qa.documents.extract import (
     MAX_HTML_BYTES,
     MAX_TEXT_BYTES,
-    SUFFIXES,
+    UPLOAD_SUFFIXES,
     document_from_bytes,
     document_from_file,
     document_from_html,
@@ -231,7 +231,7 @@ def test_unsupported_file_type_is_refused(name: str):
         document_from_bytes(b"Title\n\nBody text.", name)
     message = str(caught.value)
     assert message.startswith(f"{name}: cannot read")
-    assert all(suffix in message for suffix in SUFFIXES)
+    assert all(suffix in message for suffix in UPLOAD_SUFFIXES)
 
 
 def test_text_and_markdown_files_are_read():

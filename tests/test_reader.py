@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from qa.answering.followup import resolve
-from qa.reading.baselines.readers import Candidate, SpanReader, dedupe, rank_sentences
+from qa.reading.baselines.readers import SpanReader, rank_sentences
 from qa.reading.calibration import LinearModel, confidence_features, load_models, sigmoid
+from qa.reading.candidates import Candidate, dedupe
 from qa.reading.question import analyse, question_kind
 from qa.types import Chunk, Document, Passage
 

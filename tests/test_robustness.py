@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from qa import cli
+from qa.checksums import file_sha256
 from qa.documents import load_documents
 from qa.indexing.build import open_index
-from qa.indexing.folder import CHUNKS_FILE, MANIFEST_FILE, file_sha256, save_index
+from qa.indexing.folder import CHUNKS_FILE, MANIFEST_FILE, save_index
 from qa.settings import Settings
 
 SETTINGS = Settings(chunk_size=300, chunk_overlap=50)

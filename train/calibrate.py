@@ -26,10 +26,15 @@ from eval.datasets import shared_data_dir
 from eval.external import SQUAD_FILE, SquadArticle, load_squad, squad_document
 from eval.metrics import f1_score
 from qa.pipeline import Pipeline
-from qa.reading.baselines.readers import dedupe
-from qa.reading.calibration import LinearModel
-from qa.reading.neural import NeuralReader, confidence_inputs, span_score
-from qa.reading.span_models import MANIFEST, OnnxSpanModel
+from qa.reading import (
+    MANIFEST,
+    LinearModel,
+    NeuralReader,
+    OnnxSpanModel,
+    confidence_inputs,
+    span_score,
+)
+from qa.reading.baselines import dedupe
 from qa.settings import Settings
 from train.data import SQUAD_DEV_ARTICLES
 

@@ -4,8 +4,7 @@ runtime NeuralReader over the gold paragraph, scored as ``python -m eval.gold`` 
 from __future__ import annotations
 
 from eval.gold import score
-from qa.reading.neural import NeuralReader
-from qa.reading.span_models import TransformersSpanModel
+from qa.reading import NeuralReader, TransformersSpanModel
 from train.data import Example
 
 

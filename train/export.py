@@ -12,8 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
-from qa.indexing.folder import file_sha256
-from qa.reading.span_models import MANIFEST, READER_FORMAT
+from qa.checksums import file_sha256
+from qa.reading import MANIFEST, READER_FORMAT
 
 
 def export_graph(model, path: Path, outputs: list[str], pick) -> None:

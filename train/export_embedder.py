@@ -15,9 +15,9 @@ import json
 import shutil
 from pathlib import Path
 
-from qa.indexing.folder import file_sha256
+from qa.checksums import file_sha256
 from qa.model_files import MANIFEST, resolve_model
-from qa.retrieval.embedders import EMBEDDER_FORMAT
+from qa.retrieval import EMBEDDER_FORMAT
 from train.export import export_graph, optimize, quantize
 
 SOURCE = "sentence-transformers/all-MiniLM-L6-v2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from qa.reading.windows import Window, answer_tokens, encode_windows
+from qa.reading import Window, answer_tokens, encode_windows
 from train.data import Example
 
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from qa.reading.span_models import batch_arrays, load_tokenizer
+from qa.reading import batch_arrays, load_tokenizer
 from train.data import Example, splits
 from train.features import Feature, labelled, on_topic_negatives
 

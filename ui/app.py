@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from qa.answering.export import conversation_markdown
+from qa.answering import conversation_markdown
 from qa.documents import CorpusError
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool

@@ -8,7 +8,7 @@ from html import escape
 
 import gradio as gr
 
-from qa.answering.export import conversation_json
+from qa.answering import conversation_json
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
-from qa.documents.extract import SUFFIXES
+from qa.documents import UPLOAD_SUFFIXES
 from qa.settings import Settings
 from qa.types import Document
 from ui import render
@@ -131,7 +131,7 @@ def article_panel(documents: Iterable[Document]) -> ArticlePanel:
         use_text = gr.Button("Use this text", variant="primary", size="sm", elem_id="qa-use-text")
         upload = gr.File(
             label="…or upload a .txt, .md or saved .html page (at most 5 MB)",
-            file_types=list(SUFFIXES),
+            file_types=list(UPLOAD_SUFFIXES),
             file_count="single",
             type="filepath",
             elem_id="qa-upload",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from qa.answering.export import confidence_level
+from qa.answering import confidence_level
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
 
 __all__ = ["confidence_level"]  # re-exported: words for a confidence, shared with the export

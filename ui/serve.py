@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from qa.options import settings_from_args
+from qa.settings import settings_from_args
 from ui.app import DEFAULT_HOST, DEFAULT_PORT, MODEL_CONCURRENCY, build_app
 from ui.assets import CSS, ON_LOAD_JS, THEME
 from ui.guard import RequestGuard

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.documents import CorpusError
-from qa.documents.extract import document_from_bytes, document_from_file, document_from_text
-from qa.indexing.folder import StoredIndex
+from qa.documents import CorpusError, document_from_bytes, document_from_file, document_from_text
+from qa.indexing import StoredIndex
 from qa.pool import PipelinePool
 from qa.types import Answer, Document
 
@@ -126,6 +125,6 @@ def article_status(article: OwnArticle, seconds: float) -> str:
 
 def _escape(text: str) -> str:
     """Markdown-safe text for the status line."""
-    from qa.answering.export import escape_markdown
+    from qa.answering import escape_markdown
 
     return escape_markdown(text[:120])

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from qa.reading.baselines.readers import Candidate
+from qa.reading.candidates import Candidate
 from qa.settings import Settings
 from qa.types import Alternative, Answer, Citation, Passage
 

@@ -1,15 +1,26 @@
 """Documents: articles as numbered paragraphs with exact offsets.
 
-``corpus`` reads a folder of articles, ``extract`` a user's own article (pasted text, a file,
-a saved web page), ``chunking`` cuts paragraphs into the chunks that are indexed.
+``corpus`` reads a folder of articles and numbers their paragraphs, ``extract`` turns a user's
+own article (pasted text, a file, a saved web page) into the same Document, ``chunking`` cuts
+paragraphs into the chunks that are indexed.
 """
 
+from __future__ import annotations
+
+from qa.checksums import checksum
+from qa.documents.chunking import (
+    TextSplitter,
+    chunk_documents,
+    locate_pieces,
+    make_splitter,
+    rows_by_document,
+    split_with_offsets,
+)
 from qa.documents.corpus import (
+    ARTICLE_SUFFIXES,
     MAX_FILE_BYTES,
-    SUFFIXES,
     CorpusError,
     article_files,
-    checksum,
     is_boilerplate,
     load_documents,
     make_document,
@@ -18,16 +29,47 @@ from qa.documents.corpus import (
     strip_span,
 )
 
+# Extraction needs trafilatura and lxml: imported on first use, not with the package.
+_LAZY = (
+    "MAX_HTML_BYTES",
+    "MAX_TEXT_BYTES",
+    "UPLOAD_SUFFIXES",
+    "document_from_bytes",
+    "document_from_file",
+    "document_from_text",
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module("qa.documents.extract"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "ARTICLE_SUFFIXES",
     "MAX_FILE_BYTES",
-    "SUFFIXES",
+    "MAX_HTML_BYTES",
+    "MAX_TEXT_BYTES",
+    "UPLOAD_SUFFIXES",
     "CorpusError",
+    "TextSplitter",
     "article_files",
     "checksum",
+    "chunk_documents",
+    "document_from_bytes",
+    "document_from_file",
+    "document_from_text",
     "is_boilerplate",
     "load_documents",
+    "locate_pieces",
     "make_document",
+    "make_splitter",
     "read_document",
+    "rows_by_document",
     "split_paragraphs",
+    "split_with_offsets",
     "strip_span",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from qa.types import Document, Paragraph
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 5_000_000  # far above any article; bounds memory for a stray dump file
 
 # A block is a run of lines that each hold something other than whitespace.
@@ -104,7 +103,7 @@ def article_files(folder: Path) -> Iterator[Path]:
     root = Path(folder).resolve()
     for path in sorted(Path(folder).rglob("*")):
         hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
-        if not path.is_file() or path.suffix.lower() not in SUFFIXES or hidden:
+        if not path.is_file() or path.suffix.lower() not in ARTICLE_SUFFIXES or hidden:
             continue
         if not path.resolve().is_relative_to(root):
             log.warning("skipped %s: it links outside the corpus folder", path.name)
@@ -130,7 +129,3 @@ def load_documents(folder: Path) -> list[Document]:
     if not documents:
         raise CorpusError(f"no readable .txt or .md article under {folder}")
     return documents
-
-
-def checksum(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -23,7 +23,7 @@ from qa.types import Document
 MAX_TEXT_BYTES = 1_000_000
 # Saved pages carry inline scripts, styles and JSON, often ten times the article's text.
 MAX_HTML_BYTES = 5_000_000
-SUFFIXES = (".txt", ".md", ".html", ".htm")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
 _HTML_SUFFIXES = (".html", ".htm")
 
 # As in qa.validation: lone surrogates cannot be encoded and control characters other than
@@ -184,9 +184,9 @@ def _decode_html(data: bytes, name: str) -> str:
 def _byte_limit(name: str) -> int:
     """The size limit for a file of this name; CorpusError for a type that cannot be read."""
     suffix = PurePath(name).suffix.lower()
-    if suffix not in SUFFIXES:
+    if suffix not in UPLOAD_SUFFIXES:
         kind = f"{suffix} files" if suffix else "files without an extension"
-        raise CorpusError(f"{name}: cannot read {kind}; use {', '.join(SUFFIXES)}")
+        raise CorpusError(f"{name}: cannot read {kind}; use {', '.join(UPLOAD_SUFFIXES)}")
     return MAX_HTML_BYTES if suffix in _HTML_SUFFIXES else MAX_TEXT_BYTES
 
 

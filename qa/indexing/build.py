@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -26,11 +27,21 @@ from qa.indexing.folder import (
     save_index,
 )
 from qa.indexing.vectors.faiss_store import VectorStore, build_store
-from qa.retrieval.embedders import Embedder
 from qa.settings import Settings
 from qa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    """What indexing needs of an embedder (qa.retrieval.embedders provides them): unit-length
+    float32 rows, one per text."""
+
+    model_id: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str], *, is_query: bool = False) -> np.ndarray: ...
+
 
 EMBED_CALL = 1024  # texts per embedder call while indexing
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from qa.checksums import file_sha256
 from qa.indexing.bm25 import BM25Index
 from qa.indexing.vectors.faiss_store import FaissStore, VectorStore
 from qa.types import Chunk
@@ -207,14 +208,6 @@ def load_vectors(folder: Path, manifest: Manifest) -> VectorStore:
 
         return MilvusStore.load(folder, token=os.environ.get("MILVUS_TOKEN", ""))
     return FaissStore.load(folder)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_checksums(folder: Path, manifest: Manifest) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.reading.baselines.readers import Candidate, dedupe
 from qa.reading.calibration import LinearModel
+from qa.reading.candidates import Candidate, dedupe
 from qa.reading.nlp import sentence_spans
 from qa.reading.span_models import SpanModel
 from qa.reading.windows import Window, best_spans, encode_windows, log_softmax, word_edges

@@ -1,1 +1,35 @@
-"""Retrieval: embedders, cross-encoder rerankers and the hybrid (dense + BM25) search."""
+"""Retrieval: embedders, the cross-encoder reranker, and the hybrid search (dense + BM25
+fused by RRF, then reranked) that returns cited passages.
+"""
+
+from qa.retrieval.embedders import (
+    EMBEDDER_FORMAT,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    load_embedder,
+    normalize_rows,
+)
+from qa.retrieval.hybrid import (
+    VARIANTS,
+    Retriever,
+    prefer_article,
+    reciprocal_rank_fusion,
+)
+from qa.retrieval.rerankers import (
+    Scorer,
+    load_cross_encoder,
+)
+
+__all__ = [
+    "EMBEDDER_FORMAT",
+    "VARIANTS",
+    "OnnxEmbedder",
+    "Retriever",
+    "Scorer",
+    "SentenceTransformerEmbedder",
+    "load_cross_encoder",
+    "load_embedder",
+    "normalize_rows",
+    "prefer_article",
+    "reciprocal_rank_fusion",
+]

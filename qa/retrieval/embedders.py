@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+from qa.indexing.build import Embedder
 from qa.model_files import go_offline, is_onnx_folder, onnx_session, read_manifest, resolve_model
 
 EMBEDDER_FORMAT = 1  # the manifest format of a shipped ONNX embedder folder
-
-
-class Embedder(Protocol):
-    model_id: str
-    dimension: int
-
-    def embed(self, texts: Sequence[str], *, is_query: bool = False) -> np.ndarray: ...
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:

@@ -1,47 +1,18 @@
-"""Reading: from retrieved passages to ranked answer candidates with exact offsets."""
+"""The earlier readers, for ablations: the best sentence (``SentenceReader``) and spaCy span
+candidates scored by a logistic model (``SpanReader``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import Protocol, TypeVar
 
 from qa.reading.baselines.spacy_spans import content_lemmas, sentence_candidates, span_features
 from qa.reading.calibration import LinearModel, confidence_features, fitted_threshold, load_models
+from qa.reading.candidates import Candidate, dedupe
 from qa.reading.nlp import parse, sentence_spans
 from qa.reading.question import analyse
 from qa.retrieval.rerankers import Scorer
 from qa.types import Passage
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A possible answer: ``passage.paragraph_text[start:end] == text``."""
-
-    text: str
-    passage: Passage
-    start: int
-    end: int
-    sentence: str
-    sentence_score: float
-    score: float
-    features: dict[str, float] | None = None
-
-
-class Reader(Protocol):
-    """Turns passages into ranked candidates, and judges how likely the best one is right."""
-
-    def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]: ...
-
-    def confidence(self, candidates: Sequence[Candidate]) -> float: ...
-
-    @property
-    def threshold(self) -> float:
-        """The confidence under which this reader's answers are withheld by default."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,15 +154,3 @@ def _sentence_candidate(sentence: Sentence) -> Candidate:
         sentence.score,
         sentence.score,
     )
-
-
-def dedupe(candidates: Sequence[T], text: Callable[[T], str] = attrgetter("text")) -> list[T]:
-    """Keep the first (best-ranked) candidate per normalised answer text."""
-    seen: set[str] = set()
-    kept = []
-    for cand in candidates:
-        key = " ".join(text(cand).lower().split())
-        if key not in seen:
-            seen.add(key)
-            kept.append(cand)
-    return kept
