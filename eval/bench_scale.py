@@ -29,12 +29,12 @@ import numpy as np
 
 from eval import scale_corpus as corpus
 from eval.tables import table
-from qa.settings import PROJECT_ROOT
+from qa.settings import PROJECT_ROOT, shared_data_dir
 
 CACHE_ABOVE = 20_000  # chunks; larger corpora replay cached vectors (see above)
 WARMUP = 3  # calls before timing: lazy model parts and caches load on the first ones
 DEFAULT_WORK = Path("/work/ckpt/bench_scale")
-DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
+DATA_DIR = shared_data_dir()
 
 
 def log(message: str) -> None:

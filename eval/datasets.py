@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from qa.reading import question_kind
-from qa.settings import PROJECT_ROOT
+from qa.settings import shared_data_dir as shared_data_root
 from qa.types import Document
 
 ParaKey = tuple[str, int]  # (doc_id, paragraph number), the unit of retrieval and citation
@@ -26,8 +25,6 @@ T = TypeVar("T")
 
 ARTICLE_FILE = Path(__file__).resolve().parent / "data" / "article.jsonl"
 SEED_CORPUS = "seeds"  # corpus key: the default, persisted pipeline over seeds/
-SHARED_ENV = "QA_SHARED_DATA"
-SHARED_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "external"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +135,5 @@ def shared_data_dir() -> Path:
 
     $QA_SHARED_DATA may name the folder holding the files or its parent (``.../data``).
     """
-    override = os.environ.get(SHARED_ENV)
-    if not override:
-        return SHARED_DEFAULT
-    folder = Path(override).expanduser()
-    return folder / "external" if (folder / "external").is_dir() else folder
+    root = shared_data_root()
+    return root / "external" if (root / "external").is_dir() else root

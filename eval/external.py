@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from eval.datasets import EvalItem, ParaKey, question_type, sample
-from qa.documents import make_document
+from qa.documents import BLANK_LINE, make_document
 from qa.types import Document
 
 SQUAD_FILE = "squad_v1.1_dev.json"
@@ -26,7 +25,6 @@ COQA_FILE = "coqa_test.json"
 SPLITS = {"dev": range(1, 25), "test": range(25, 49)}
 ONE_CORPUS = "squad/all"
 CNN_CORPUS = "coqa/cnn"  # CoQA's CNN stories in one index
-_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 # --- SQuAD ------------------------------------------------------------------------------
@@ -62,7 +60,7 @@ def load_squad(path: Path) -> list[SquadArticle]:
 
 def squad_document(article: SquadArticle) -> Document:
     """The article as one Document whose ¶N is its N-th context paragraph."""
-    contexts = [_BLANK_LINE.sub("\n", c.replace("\r", " ")).strip() for c in article.contexts]
+    contexts = [BLANK_LINE.sub("\n", c.replace("\r", " ")).strip() for c in article.contexts]
     document = make_document(article.title, "\n\n".join(contexts))
     if len(document.paragraphs) != len(contexts) or any(p.boilerplate for p in document.paragraphs):
         raise ValueError(f"SQuAD article {article.title}: paragraphs do not map 1:1 to contexts")
@@ -155,7 +153,7 @@ def story_text(story: str) -> tuple[str, list[int]]:
     Also returns, for each original offset, its offset in the returned text.
     """
     story = story.replace("\r\n", " \n").replace("\r", "\n")  # keeps every offset in place
-    if _BLANK_LINE.search(story) or "\n" not in story:
+    if BLANK_LINE.search(story) or "\n" not in story:
         return story, list(range(len(story) + 1))
     shift, mapping = 0, []
     for char in story:

@@ -27,14 +27,13 @@ import faiss
 import numpy as np
 
 from eval.external import load_coqa, load_squad, story_text
-from qa.documents import TextSplitter, chunk_documents, make_document, make_splitter
+from qa.documents import BLANK_LINE, TextSplitter, chunk_documents, make_document, make_splitter
 from qa.indexing import Embedder, VectorStore, build_store, recall_at_k
 from qa.settings import Settings
 from qa.types import Document
 
 Log = Callable[[str], None]
 
-_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 # . ! or ? then a capital, digit or quote: a missed sentence end only makes a run longer
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'])")
 TRAIN_LABELS = {"quoref_ni": "Quoref passage", "squadshifts_reddit_v1.0": "Reddit post"}
@@ -59,7 +58,7 @@ class SourceText:
 
 
 def clean(text: str) -> str:  # newlines normalised, blank-line runs made one blank line
-    return _BLANK_LINE.sub("\n\n", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return BLANK_LINE.sub("\n\n", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 def squad_sources(path: Path) -> list[SourceText]:

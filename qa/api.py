@@ -14,8 +14,8 @@ from typing import Any
 
 from qa import pipeline as pipelines
 from qa.documents import checksum
-from qa.pipeline import PIPELINE_FIELDS, Pipeline
-from qa.settings import Settings
+from qa.pipeline import Pipeline
+from qa.settings import PER_CALL_FIELDS, Settings
 from qa.types import Answer, Passage
 
 
@@ -85,4 +85,4 @@ def _pipeline_for(overrides: dict[str, Any], text: str | None) -> Pipeline:
 
 
 def _per_call(overrides: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in overrides.items() if k not in PIPELINE_FIELDS}
+    return {k: v for k, v in overrides.items() if k in PER_CALL_FIELDS}

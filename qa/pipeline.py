@@ -1,4 +1,4 @@
-"""The question-answering pipeline and the public ``answer()`` / ``search()`` functions."""
+"""The question-answering pipeline: loaded models and one corpus's index, asked per call."""
 
 from __future__ import annotations
 
@@ -18,34 +18,66 @@ from qa.reading.span_models import SpanModel
 from qa.retrieval.embedders import Embedder, load_embedder
 from qa.retrieval.hybrid import Retriever, prefer_article
 from qa.retrieval.rerankers import load_cross_encoder
-from qa.settings import Settings
+from qa.settings import INDEX_FIELDS, Settings, validate_settings
 from qa.types import Answer, Document, Passage
-from qa.validation import (
-    validate_doc_ids,
-    validate_history,
-    validate_k,
-    validate_question,
-    validate_settings,
-)
+from qa.validation import validate_doc_ids, validate_history, validate_k, validate_question
 
-# Settings that change the index or the models; the others may vary per call.
-PIPELINE_FIELDS = (
-    "corpus_dir",
-    "index_dir",
-    "embedding_model",
-    "reranker_model",
-    "chunk_size",
-    "chunk_overlap",
-    "onnx_threads",
-    "vector_index",
-    "approximate_above",
-    "vector_store",
-    "milvus_uri",
-)
+
+class Models:
+    """The loaded models every pipeline over them shares: embedder, cross-encoder and the
+    readers (the neural one loaded on first use), with the lock their tokenizers need (they
+    are not safe to call from several threads at once)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.onnx_threads = settings.onnx_threads
+        self.embedder: Embedder = load_embedder(
+            settings.embedding_model, settings.embed_batch_size, settings.onnx_threads
+        )
+        self.scorer = load_cross_encoder(settings.reranker_model, settings.onnx_threads)
+        self.readers: dict[str, Reader] = {
+            "sentence": SentenceReader(self.scorer),
+            "span": SpanReader(self.scorer),
+        }
+        self.span_models: dict[str, SpanModel] = {}
+        self.lock = threading.RLock()
+
+    def reader(self, settings: Settings) -> Reader:
+        """The named reader; the neural one is loaded on first use (per model and depth)."""
+        if settings.reader != "neural":  # the choice was checked by validate_settings
+            return self.readers[settings.reader]
+        key = f"neural:{settings.reader_model}:{settings.read_depth}"
+        if key not in self.readers:
+            from qa.reading import NeuralReader, load_span_model
+
+            if settings.reader_model not in self.span_models:
+                self.span_models[settings.reader_model] = load_span_model(
+                    settings.reader_model, self.onnx_threads
+                )
+            model = self.span_models[settings.reader_model]
+            self.readers[key] = NeuralReader(model, depth=settings.read_depth)
+        return self.readers[key]
+
+
+def open_corpus_index(
+    documents: Sequence[Document],
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    persist: bool = True,
+    progress: bool = False,
+    rebuild: bool = False,
+) -> tuple[StoredIndex, IndexReport]:
+    """The corpus's index: opened or updated in its folder, or built in memory."""
+    if not persist:
+        return build_index(documents, settings, embedder, progress)
+    folder = settings.resolved_index_dir
+    return open_index(
+        documents, settings, embedder, folder, progress, rebuild, settings.legacy_index_dir
+    )
 
 
 class Pipeline:
-    """Documents, index, retriever and reader for one corpus."""
+    """Documents, index, retriever and reader for one corpus, built from its parts."""
 
     def __init__(
         self,
@@ -55,86 +87,91 @@ class Pipeline:
         persist: bool = True,
         progress: bool = False,
         rebuild: bool = False,
+        models: Models | None = None,
     ) -> None:
         settings = validate_settings(settings or Settings())
+        models = models or Models(settings)
+        index, report = open_corpus_index(
+            documents,
+            settings,
+            models.embedder,
+            persist=persist,
+            progress=progress,
+            rebuild=rebuild,
+        )
+        self._assemble(models, documents, index, report, settings)
+
+    def _assemble(
+        self,
+        models: Models,
+        documents: Sequence[Document],
+        index: StoredIndex,
+        report: IndexReport,
+        settings: Settings,
+    ) -> None:
+        self.models = models
         self.settings = settings
         self.documents = {doc.id: doc for doc in documents}
-        embedder = load_embedder(
-            settings.embedding_model, settings.embed_batch_size, settings.onnx_threads
-        )
-        if persist:
-            folder = settings.resolved_index_dir
-            index, self.index_report = open_index(
-                documents, settings, embedder, folder, progress, rebuild
-            )
-        else:
-            index, self.index_report = build_index(documents, settings, embedder, progress)
-        self.scorer = load_cross_encoder(settings.reranker_model, settings.onnx_threads)
-        self.readers: dict[str, Reader] = {
-            "sentence": SentenceReader(self.scorer),
-            "span": SpanReader(self.scorer),
-        }
-        self._span_models: dict[str, SpanModel] = {}
-        # The models' tokenizers are not safe to call from several threads at once.
-        self._lock = threading.RLock()
-        self._attach(index, embedder)
-
-    def _attach(self, index: StoredIndex, embedder: Embedder) -> None:
+        self.index_report = report
         self.manifest = index.manifest
         self.index = index
+        self._lock = models.lock
         self.retriever = Retriever(
             documents=self.documents,
             chunks=index.chunks,
             vectors=index.vectors,
-            embedder=embedder,
+            embedder=models.embedder,
             bm25=index.bm25,
-            reranker=self.scorer,
+            reranker=models.scorer,
         )
 
+    @classmethod
+    def from_parts(
+        cls,
+        models: Models,
+        documents: Sequence[Document],
+        index: StoredIndex,
+        settings: Settings,
+        report: IndexReport | None = None,
+    ) -> Pipeline:
+        """A pipeline over loaded models and a built index: nothing is loaded or indexed."""
+        pipeline = cls.__new__(cls)
+        report = report or IndexReport(added=tuple(doc.id for doc in documents))
+        pipeline._assemble(models, documents, index, report, validate_settings(settings))
+        return pipeline
+
+    def with_settings(self, settings: Settings) -> Pipeline:
+        """This pipeline's models and index, answering with other per-call defaults."""
+        changed = [f for f in INDEX_FIELDS if getattr(settings, f) != getattr(self.settings, f)]
+        if changed:
+            raise ValueError(f"{', '.join(changed)} need another pipeline (get_pipeline)")
+        documents = list(self.documents.values())
+        return Pipeline.from_parts(self.models, documents, self.index, settings, self.index_report)
+
     def index_documents(self, documents: Sequence[Document]) -> StoredIndex:
-        """An in-memory index of ``documents`` made with this pipeline's embedder."""
+        """An in-memory index of ``documents`` (a user's own article) with this pipeline's
+        embedder; its vectors stay in memory whatever ``vector_store`` says."""
         with self._lock:
-            index, _ = build_index(documents, self.settings, self.retriever.embedder)
+            index, _ = build_index(documents, self.settings, self.models.embedder)
         return index
 
     def with_documents(
         self, documents: Sequence[Document], index: StoredIndex | None = None
     ) -> Pipeline:
         """A pipeline over other documents (a user's own article) that shares this one's
-        models and lock: nothing is loaded, only ``documents`` indexed (unless ``index``,
-        from ``index_documents``, is given)."""
-        derived = object.__new__(Pipeline)
-        derived.settings = self.settings
-        derived.documents = {doc.id: doc for doc in documents}
-        derived.index_report = IndexReport(added=tuple(derived.documents))
-        derived.scorer = self.scorer
-        derived.readers = self.readers
-        derived._span_models = self._span_models
-        derived._lock = self._lock
-        derived._attach(index or self.index_documents(documents), self.retriever.embedder)
-        return derived
+        models and settings: only ``documents`` are indexed (unless ``index``, from
+        ``index_documents``, is given)."""
+        index = index or self.index_documents(documents)
+        return Pipeline.from_parts(self.models, documents, index, self.settings)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Pipeline:
         settings = settings or Settings()
         return cls(load_documents(settings.corpus_dir), settings, **kwargs)
 
-    def reader(self, settings: Settings) -> Reader:
-        """The named reader; the neural one is loaded on first use (per model and depth)."""
-        if settings.reader != "neural":  # the choice was checked by validate_settings
-            return self.readers[settings.reader]
-        key = f"neural:{settings.reader_model}:{settings.read_depth}"
-        if key not in self.readers:
-            from qa.reading.neural import NeuralReader
-            from qa.reading.span_models import load_span_model
-
-            if settings.reader_model not in self._span_models:
-                self._span_models[settings.reader_model] = load_span_model(
-                    settings.reader_model, self.settings.onnx_threads
-                )
-            model = self._span_models[settings.reader_model]
-            self.readers[key] = NeuralReader(model, depth=settings.read_depth)
-        return self.readers[key]
+    def reader(self, settings: Settings | None = None) -> Reader:
+        """The reader ``settings`` (default: this pipeline's) name."""
+        return self.models.reader(settings or self.settings)
 
     def _stay_on_article(
         self, question: str, earlier: list[str], passages: list[Passage], settings: Settings
@@ -153,7 +190,7 @@ class Pipeline:
         if not overrides:
             return self.settings
         settings = self.settings.replace(**overrides)
-        fixed = [f for f in PIPELINE_FIELDS if getattr(settings, f) != getattr(self.settings, f)]
+        fixed = [f for f in INDEX_FIELDS if getattr(settings, f) != getattr(self.settings, f)]
         if fixed:
             raise ValueError(
                 f"{', '.join(fixed)} cannot change per call; use get_pipeline(Settings(...))"
@@ -193,7 +230,7 @@ class Pipeline:
         validate_k(settings.k)
         doc_ids = validate_doc_ids(doc_ids)
         with self._lock:
-            result = self._answer(question, turns[-settings.max_history_turns :], settings, doc_ids)
+            result = self._answer(question, recent_turns(turns, settings), settings, doc_ids)
         return replace(result, multi_article=len(self.documents) > 1)
 
     def _answer(
@@ -223,21 +260,42 @@ class Pipeline:
         )
 
 
+def recent_turns(turns: Sequence[str], settings: Settings) -> list[str]:
+    """The last ``max_history_turns`` earlier questions (none at 0, not all)."""
+    limit = settings.max_history_turns
+    return list(turns[-limit:]) if limit else []
+
+
 _pipelines: dict[tuple, Pipeline] = {}
+_views: dict[tuple, Pipeline] = {}  # (key, settings) -> the shared pipeline with those defaults
 _lock = threading.Lock()
 
 
-def get_pipeline(settings: Settings | None = None, **kwargs: Any) -> Pipeline:
-    """A shared pipeline per corpus and model choice, built once (thread-safe).
+def get_pipeline(
+    settings: Settings | None = None,
+    *,
+    persist: bool = True,
+    progress: bool = False,
+    rebuild: bool = False,
+) -> Pipeline:
+    """A shared pipeline per corpus and model choice, built once (thread-safe), answering with
+    ``settings``' per-call fields (k, thresholds, reader, ...) as its defaults.
 
-    The pipeline keeps only the index and model fields of ``settings``; every other field
-    is a per-call choice, so one caller's threshold never leaks into another's answers.
+    ``rebuild`` rebuilds the index even when a pipeline is cached (and replaces it).
     """
     settings = validate_settings(settings or Settings())
-    base = Settings(**{name: getattr(settings, name) for name in PIPELINE_FIELDS})
-    key = tuple(getattr(base, name) for name in PIPELINE_FIELDS)
+    key = (*(getattr(settings, name) for name in INDEX_FIELDS), persist)
     with _lock:
-        if key not in _pipelines:
-            _pipelines[key] = Pipeline.from_settings(base, **kwargs)
-        pipeline = _pipelines[key]
-    return pipeline
+        if rebuild or key not in _pipelines:
+            base = Settings(**{name: getattr(settings, name) for name in INDEX_FIELDS})
+            _pipelines[key] = Pipeline.from_settings(
+                base, persist=persist, progress=progress, rebuild=rebuild
+            )
+            for stale in [view for view in _views if view[0] == key]:
+                del _views[stale]
+        shared = _pipelines[key]
+        if settings == shared.settings:
+            return shared
+        if (key, settings) not in _views:
+            _views[(key, settings)] = shared.with_settings(settings)
+        return _views[(key, settings)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from os import PathLike
 from typing import Any
 
 # Lone surrogates cannot be encoded (tokenizers and spaCy fail on them); control characters
@@ -51,74 +50,6 @@ def validate_k(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
         raise ValueError(f"k must be a whole number from 1 to 100, not {k!r}")
     return k
-
-
-# name -> (lowest, highest) for whole-number settings; None = no upper bound.
-_WHOLE = {
-    "k": (1, 100),
-    "read_depth": (1, 50),
-    "candidates": (1, 1000),
-    "rerank_depth": (1, 100),
-    "rrf_k": (1, None),
-    "embed_batch_size": (1, 4096),
-    "onnx_threads": (0, 256),
-    "chunk_size": (50, None),
-    "chunk_overlap": (0, None),
-    "max_alternatives": (0, 20),
-    "max_question_chars": (1, None),
-    "max_history_turns": (0, 50),
-    "approximate_above": (0, None),
-}
-_SHARE = ("abstain_threshold", "conflict_ratio")  # numbers from 0 to 1
-_CHOICES = {
-    "retrieval": ("hybrid+rerank", "hybrid", "dense", "bm25"),
-    "reader": ("neural", "span", "sentence"),
-    "vector_index": ("auto", "flat", "hnsw"),
-    "vector_store": ("faiss", "milvus"),
-}
-_NAMES = ("embedding_model", "reranker_model", "reader_model")
-
-
-def validate_settings(settings: Any) -> Any:
-    """The settings unchanged, or ValueError naming the first field that is out of range."""
-    for name, (lo, hi) in _WHOLE.items():
-        value = getattr(settings, name)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < lo
-            or (hi is not None and value > hi)
-        ):
-            bound = f"from {lo} to {hi}" if hi is not None else f"of at least {lo}"
-            raise ValueError(f"setting {name} must be a whole number {bound}, not {value!r}")
-    for name in _SHARE:
-        value = getattr(settings, name)
-        if value is None and name == "abstain_threshold":
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise ValueError(f"setting {name} must be a number from 0 to 1, not {value!r}")
-    margin = settings.topic_margin
-    if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin <= 100:
-        raise ValueError(f"setting topic_margin must be a number from 0 to 100, not {margin!r}")
-    for name, choices in _CHOICES.items():
-        if getattr(settings, name) not in choices:
-            raise ValueError(
-                f"setting {name} must be one of {', '.join(choices)}, "
-                f"not {getattr(settings, name)!r}"
-            )
-    for name in _NAMES:
-        value = getattr(settings, name)
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"setting {name} must be a model name or path, not {value!r}")
-    if settings.vector_store == "milvus" and not str(settings.milvus_uri).strip():
-        raise ValueError("setting milvus_uri is needed with vector_store='milvus'")
-    if settings.chunk_overlap >= settings.chunk_size:
-        raise ValueError("setting chunk_overlap must be smaller than chunk_size")
-    for name in ("corpus_dir", "index_dir"):
-        value = getattr(settings, name)
-        if not isinstance(value, str | PathLike) and not (value is None and name == "index_dir"):
-            raise ValueError(f"setting {name} must be a folder path, not {value!r}")
-    return settings
 
 
 def validate_doc_ids(doc_ids: Any) -> list[str] | None:

@@ -232,7 +232,7 @@ def test_milvus_store_builds_updates_reloads_and_answers(folder: Path, tmp_path:
 
 
 def test_milvus_needs_a_uri() -> None:
-    from qa.validation import validate_settings
+    from qa.settings import validate_settings
 
     with pytest.raises(ValueError, match="milvus_uri"):
         validate_settings(Settings(vector_store="milvus"))

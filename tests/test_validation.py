@@ -122,16 +122,14 @@ def test_tabs_and_newlines_are_ordinary_whitespace() -> None:
     ],
 )
 def test_bad_settings_are_refused_by_name(change: dict, message: str) -> None:
-    from qa.settings import Settings
-    from qa.validation import validate_settings
+    from qa.settings import Settings, validate_settings
 
     with pytest.raises(ValueError, match=f"setting {message}"):
         validate_settings(Settings().replace(**change))
 
 
 def test_default_settings_are_valid() -> None:
-    from qa.settings import Settings
-    from qa.validation import validate_settings
+    from qa.settings import Settings, validate_settings
 
     assert validate_settings(Settings()) == Settings()
 

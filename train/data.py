@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.settings import PROJECT_ROOT
+from qa.settings import shared_data_dir
 
-DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
+DATA_DIR = shared_data_dir()
 SQUAD = "external/squad_v1.1_dev.json"
 SQUAD_TRAIN_ARTICLES = range(0, 21)  # articles 1-21 (0-based)
 SQUAD_DEV_ARTICLES = range(21, 24)  # articles 22-24

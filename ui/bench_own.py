@@ -20,11 +20,11 @@ import statistics
 import time
 
 from eval.metrics import percentile
-from qa.settings import PROJECT_ROOT
+from qa.settings import PROJECT_ROOT, shared_data_dir
 from ui.app import build_app
 from ui.serve import free_port, launch
 
-SQUAD = PROJECT_ROOT.parent / "shared" / "data" / "external" / "squad_v1.1_dev.json"
+SQUAD = shared_data_dir() / "external" / "squad_v1.1_dev.json"
 
 
 def cut(text: str, words: int) -> str:

@@ -4,7 +4,6 @@
 
 import argparse
 import logging
-import os
 import socket
 import sys
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from qa.settings import settings_from_args
+from qa.settings import Environment, settings_from_args
 from ui.app import DEFAULT_HOST, DEFAULT_PORT, MODEL_CONCURRENCY, build_app
 from ui.assets import CSS, ON_LOAD_JS, THEME
 from ui.guard import RequestGuard
@@ -71,7 +70,7 @@ def is_loopback(host: str) -> bool:
 def serving_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | None:
     """The login to require: none on loopback; elsewhere --auth / $QA_AUTH, or an explicit
     --no-auth (warned about). ValueError when a non-loopback host has neither."""
-    auth = auth or os.environ.get(AUTH_ENV)
+    auth = auth or Environment.read().auth
     if auth:
         user, sep, password = auth.partition(":")
         if not sep or not user or not password:

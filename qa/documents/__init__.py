@@ -18,6 +18,7 @@ from qa.documents.chunking import (
 )
 from qa.documents.corpus import (
     ARTICLE_SUFFIXES,
+    BLANK_LINE,
     MAX_FILE_BYTES,
     CorpusError,
     article_files,
@@ -50,6 +51,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "ARTICLE_SUFFIXES",
+    "BLANK_LINE",
     "MAX_FILE_BYTES",
     "MAX_HTML_BYTES",
     "MAX_TEXT_BYTES",

@@ -14,7 +14,9 @@ log = logging.getLogger(__name__)
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 5_000_000  # far above any article; bounds memory for a stray dump file
 
-# A block is a run of lines that each hold something other than whitespace.
+# A blank line holds only whitespace (a non-breaking space too); a block is a run of lines that
+# each hold something else. Every reader of articles splits with these two, nowhere else.
+BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 
 # Site furniture that scrapers keep: kept for numbering, never indexed or cited.

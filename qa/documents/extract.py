@@ -15,7 +15,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
-from qa.documents import CorpusError, is_boilerplate, make_document
+from qa.documents.corpus import BLANK_LINE, CorpusError, is_boilerplate, make_document
 from qa.types import Document
 
 # A long feature is ~60 kB of text; 1 MB is far above any article and keeps a paste that
@@ -29,7 +29,6 @@ _HTML_SUFFIXES = (".html", ".htm")
 # As in qa.validation: lone surrogates cannot be encoded and control characters other than
 # tab and newlines are never part of an article.
 _BAD_CHARS = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 # The charset a page declares, in <meta charset=...> or <meta http-equiv ... charset=...>.
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 # Browsers read pages labelled latin-1 or ASCII as windows-1252 (the WHATWG encoding
@@ -72,7 +71,7 @@ def document_from_text(text: str, name: str = "pasted article") -> Document:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     _check_text(text, name)
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if len(lines) > 1 and not _BLANK_LINE.search(text):
+    if len(lines) > 1 and not BLANK_LINE.search(text):
         text = "\n\n".join(lines)
     return make_document(name, text)
 

@@ -123,9 +123,13 @@ def build_index(
     embedder: Embedder,
     progress: bool = False,
     previous: StoredIndex | None = None,
+    *,
+    persisted: bool = False,
 ) -> tuple[StoredIndex, IndexReport]:
     """Chunk, embed and index ``documents`` in memory, reusing ``previous``' vectors for the
-    documents whose text it already holds."""
+    documents whose text it already holds. Only an index that will be ``persisted`` puts its
+    vectors where ``settings.vector_store`` says: an in-memory one (a pasted article) keeps
+    them in FAISS, so it leaves no Milvus collection behind."""
     manifest = expected_manifest(documents, settings, embedder)
     report = diff_files(previous.manifest.files if previous else {}, manifest.files)
     kept = set(report.kept)
@@ -150,16 +154,19 @@ def build_index(
         vectors[fresh] = embed_chunks(
             [chunks[i] for i in fresh], embedder, settings.embed_batch_size, progress
         )
-    store = make_store(vectors, settings, manifest)
+    store = make_store(vectors, settings, manifest, persisted)
     bm25 = BM25Index([c.text for c in chunks])
     manifest = replace(manifest, chunk_count=len(chunks), vector_kind=store.kind)
     report = replace(report, embedded=len(fresh), reused=len(reused))
     return StoredIndex(store, chunks, bm25, manifest), report
 
 
-def make_store(vectors: np.ndarray, settings: Settings, manifest: Manifest) -> VectorStore:
-    """The vector store the settings ask for, holding ``vectors``."""
-    if settings.vector_store == "milvus":
+def make_store(
+    vectors: np.ndarray, settings: Settings, manifest: Manifest, persisted: bool = True
+) -> VectorStore:
+    """The vector store the settings ask for, holding ``vectors`` (FAISS when not
+    ``persisted``: a Milvus collection is only made for an index folder that records it)."""
+    if settings.vector_store == "milvus" and persisted:
         from qa.indexing.vectors.milvus_store import new_milvus_store
 
         return new_milvus_store(vectors, settings, manifest)
@@ -206,18 +213,30 @@ def open_index(
     folder: Path,
     progress: bool = False,
     rebuild: bool = False,
+    legacy: Path | None = None,
 ) -> tuple[StoredIndex, IndexReport]:
     """The index in ``folder`` if it is current; else an update of it (only added and changed
-    files embedded), saved atomically; ``rebuild`` embeds everything again."""
+    files embedded), saved atomically; ``rebuild`` embeds everything again.
+
+    ``legacy`` is where this corpus's index lived before index folders carried a digest of
+    the corpus path: when ``folder`` has no index yet, the vectors of its unchanged files are
+    taken from there (the folder itself is left to whichever corpus it belongs to).
+    """
     expected = expected_manifest(documents, settings, embedder)
     previous = None if rebuild else read_previous(folder, expected, documents)
-    if previous is not None and not previous.manifest.matches(expected):
+    borrowed = False  # vectors read from the legacy folder, which keeps its own store
+    if previous is None and not rebuild and legacy is not None and not Path(folder).exists():
+        previous = read_previous(legacy, expected, documents)
+        borrowed = previous is not None
+        if borrowed:
+            log.warning("index moved from %s to %s (one folder per corpus path)", legacy, folder)
+    if previous is not None and not borrowed and not previous.manifest.matches(expected):
         return previous, replace(diff_files(expected.files, expected.files), loaded=True)
-    built, report = build_index(documents, settings, embedder, progress, previous)
+    built, report = build_index(documents, settings, embedder, progress, previous, persisted=True)
     try:
         manifest = save_index(folder, built.vectors, built.chunks, built.bm25, built.manifest)
         built = replace(built, manifest=manifest)
-        if previous is not None and hasattr(previous.vectors, "drop"):
+        if previous is not None and not borrowed and hasattr(previous.vectors, "drop"):
             previous.vectors.drop()  # a Milvus collection the new index no longer points at
     except OSError as err:
         # A read-only or full disk must not stop answering; the index lives in memory meanwhile.

@@ -19,6 +19,7 @@ from pathlib import Path
 from qa.checksums import file_sha256
 from qa.indexing.bm25 import BM25Index
 from qa.indexing.vectors.faiss_store import FaissStore, VectorStore
+from qa.settings import Environment
 from qa.types import Chunk
 
 # 2: paragraph ends trimmed, document ids relative to the corpus; 3: file checksums;
@@ -206,7 +207,7 @@ def load_vectors(folder: Path, manifest: Manifest) -> VectorStore:
     if manifest.vector_kind == "milvus":
         from qa.indexing.vectors.milvus_store import MilvusStore
 
-        return MilvusStore.load(folder, token=os.environ.get("MILVUS_TOKEN", ""))
+        return MilvusStore.load(folder, token=Environment.read().milvus_token)
     return FaissStore.load(folder)
 
 

@@ -278,15 +278,16 @@ def new_milvus_store(vectors: np.ndarray, settings: Any, manifest: Any) -> Milvu
     the index folder's atomic swap also swaps collections; the replaced one is dropped.
     """
     import hashlib
-    import os
     import time
+
+    from qa.settings import Environment
 
     stamp = f"{manifest.corpus_sha256}:{time.time_ns()}".encode()
     name = collection_name(
         Path(settings.resolved_index_dir).name, hashlib.sha256(stamp).hexdigest()
     )
     store = MilvusStore(
-        settings.milvus_uri, name, int(vectors.shape[1]), token=os.environ.get("MILVUS_TOKEN", "")
+        settings.milvus_uri, name, int(vectors.shape[1]), token=Environment.read().milvus_token
     )
     store.add(vectors)
     return store
