@@ -49,9 +49,9 @@ def sample_questions(articles: list[SquadArticle], n: int, seed: int) -> dict[in
 
 
 def examples(pipeline: Pipeline, questions: list[dict], negative: bool) -> Iterator[Example]:
-    reader = pipeline.readers["span"]
+    reader = pipeline.reader(pipeline.settings.replace(reader="span"))
     for qa in questions:
-        passages = pipeline.retriever.search(qa["question"], pipeline.settings.k, pipeline.settings)
+        passages = pipeline.search(qa["question"])
         ranked = rank_sentences(qa["question"], passages, reader.scorer, reader.depth)
         found = reader.candidates(qa["question"], ranked)
         golds = [] if negative else [a["text"] for a in qa["answers"]]

@@ -68,11 +68,11 @@ def collect(articles: list[SquadArticle], reader_dir: Path, limit: int | None) -
         for para, qa in articles[i].questions[:limit]:
             golds = [a["text"] for a in qa["answers"]]
             q = qa["question"]
-            passages = pipes[i].retriever.search(q, 5, pipes[i].settings)
+            passages = pipes[i].search(q, 5)
             cases.append(Case("positive", golds, _cands(reader, q, passages)))
             rest = [p for p in passages if p.chunk.paragraph != para]
             cases.append(Case("on-topic", [], _cands(reader, q, rest)))
-            far = other.retriever.search(q, 5, other.settings)
+            far = other.search(q, 5)
             cases.append(Case("cross-article", [], _cands(reader, q, far)))
         print(f"article {i + 1}: {len(cases)} cases", flush=True)
     return cases
