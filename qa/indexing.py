@@ -115,6 +115,12 @@ def build_index(
 ) -> tuple[StoredIndex, IndexReport]:
     """Chunk, embed and index ``documents`` in memory, reusing ``previous``' vectors for the
     documents whose text it already holds."""
+    if settings.vector_store == "milvus":  # a server down fails now, not after embedding
+        import os
+
+        from qa.milvus_calls import check_reachable
+
+        check_reachable(settings.milvus_uri, os.environ.get("MILVUS_TOKEN", ""))
     manifest = expected_manifest(documents, settings, embedder)
     report = diff_files(previous.manifest.files if previous else {}, manifest.files)
     kept = set(report.kept)

@@ -16,6 +16,9 @@ from typing import Any
 
 TIMEOUT_ENV = "MILVUS_TIMEOUT"
 DEFAULT_TIMEOUT_S = 10.0
+# Creating, loading, inserting and flushing a large collection take minutes, not seconds:
+# those calls wait at least this long, whatever the query timeout.
+BUILD_TIMEOUT_S = 600.0
 CONNECT_FAILED = 2  # pymilvus Status.CONNECT_FAILED
 COLLECTION_NOT_FOUND = 100  # the server's code for a missing collection
 
@@ -68,6 +71,11 @@ def translate(err: BaseException, uri: str, timeout: float, action: str) -> Exce
             return VectorStoreUnavailable(f"Milvus at {where} is unreachable ({action})")
         return None
     message = str(getattr(err, "message", "") or err)
+    if "retry timeout" in message.lower():  # pymilvus gave up waiting within the deadline
+        return VectorStoreUnavailable(
+            f"Milvus at {where} did not answer within {timeout:g} s ({action}); "
+            f"set {TIMEOUT_ENV} to wait longer"
+        )
     if code == COLLECTION_NOT_FOUND or "collection not found" in message.lower():
         return CollectionMissing(
             f"the Milvus collection this index uses is gone from {where} ({action}); "
@@ -106,13 +114,15 @@ class Connection:
                 raise failure from err
         return self._client
 
-    def call(self, action: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        """``client.method(*args, **kwargs)`` with the deadline; failures made clear."""
+    def call(self, action: str, method: str, *args: Any, build: bool = False, **kwargs: Any) -> Any:
+        """``client.method(*args, **kwargs)`` with the deadline (``build``: a long one);
+        failures made clear."""
         client = self.client
+        timeout = max(self.timeout, BUILD_TIMEOUT_S) if build else self.timeout
         try:
-            return getattr(client, method)(*args, timeout=self.timeout, **kwargs)
+            return getattr(client, method)(*args, timeout=timeout, **kwargs)
         except Exception as err:
-            failure = translate(err, self.uri, self.timeout, action)
+            failure = translate(err, self.uri, timeout, action)
             if failure is None:
                 raise
             if not isinstance(failure, CollectionMissing):
@@ -125,3 +135,15 @@ class Connection:
             # Closing a dead connection may fail too; it is gone either way.
             with contextlib.suppress(Exception):
                 client.close()
+
+
+def check_reachable(uri: str, token: str = "") -> None:
+    """VectorStoreUnavailable now, naming ``uri``, unless a Milvus server answers there; so a
+    build fails before minutes of embedding, not after. Lite files are local: not checked."""
+    if not is_server(uri):
+        return
+    connection = Connection(uri, token)
+    try:
+        connection.call("checking the server", "list_collections")
+    finally:
+        connection.close()

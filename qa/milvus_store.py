@@ -138,6 +138,7 @@ class MilvusStore:
             "creating",
             "create_collection",
             self.collection,
+            build=True,
             schema=schema,
             index_params=index,
             consistency_level="Strong",
@@ -164,7 +165,7 @@ class MilvusStore:
         info = self._call("opening", "describe_index", self.collection, index_name=VECTOR) or {}
         self.index_type = str(info.get("index_type", self.index_type)).upper()
         # A reopened collection is "released" (Lite says so too): search needs it loaded.
-        self._call("loading", "load_collection", self.collection)
+        self._call("loading", "load_collection", self.collection, build=True)
 
     def __len__(self) -> int:
         result = self._call(
@@ -187,9 +188,10 @@ class MilvusStore:
                 "insert",
                 self.collection,
                 [{ROW: first + i, VECTOR: vector} for i, vector in enumerate(batch)],
+                build=True,
             )
         # Seals the rows into segments, so a server's stats and a restart see them.
-        self._call("flushing", "flush", self.collection)
+        self._call("flushing", "flush", self.collection, build=True)
 
     def search(
         self, query: np.ndarray, k: int, rows: np.ndarray | None = None

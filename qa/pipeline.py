@@ -12,7 +12,9 @@ from qa.documents import load_documents
 from qa.embedding import Embedder, load_embedder
 from qa.followup import resolve_history, resolve_next
 from qa.indexing import IndexReport, build_index, open_index
+from qa.milvus_calls import CollectionMissing
 from qa.reader import Reader, SentenceReader, SpanReader
+from qa.refresh import IndexWatch, load_current
 from qa.rerank import load_cross_encoder
 from qa.retrieval import Retriever, prefer_article
 from qa.settings import Settings
@@ -61,11 +63,14 @@ class Pipeline:
         embedder = load_embedder(
             settings.embedding_model, settings.embed_batch_size, settings.onnx_threads
         )
+        # A persisted index is followed: another process may replace it (qa.refresh).
+        self._watch: IndexWatch | None = None
         if persist:
             folder = settings.resolved_index_dir
             index, self.index_report = open_index(
                 documents, settings, embedder, folder, progress, rebuild
             )
+            self._watch = IndexWatch(folder)
         else:
             index, self.index_report = build_index(documents, settings, embedder, progress)
         self.scorer = load_cross_encoder(settings.reranker_model, settings.onnx_threads)
@@ -110,8 +115,38 @@ class Pipeline:
         derived.readers = self.readers
         derived._span_models = self._span_models
         derived._lock = self._lock
+        derived._watch = None  # its index lives in memory only
         derived._attach(index or self.index_documents(documents), self.retriever.embedder)
         return derived
+
+    def follow_index(self, force: bool = False) -> bool:
+        """Switch to the index on disk if another process replaced it (checked cheaply on
+        every request; ``force`` reads the manifest even if its stat looks unchanged).
+        True when it switched. Call with the lock held."""
+        newer = self._watch.newer(self.manifest, force) if self._watch else None
+        if newer is None:
+            return False
+        loaded = load_current(self._watch.folder, self.settings, self.retriever.embedder)
+        if loaded is None:
+            return False
+        documents, index = loaded
+        old = self.index.vectors
+        self.documents = {doc.id: doc for doc in documents}
+        self._attach(index, self.retriever.embedder)
+        if hasattr(old, "close"):
+            old.close()  # a Milvus client; its collection is the writer's to drop
+        return True
+
+    def _current(self, work):
+        """``work()`` on the current index; once more after switching, if the collection it
+        used was dropped by the writer of a newer one (the swap comes before the drop)."""
+        self.follow_index()
+        try:
+            return work()
+        except CollectionMissing:
+            if not self.follow_index(force=True):
+                raise
+            return work()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Pipeline:
@@ -174,7 +209,7 @@ class Pipeline:
         k = validate_k(settings.k if k is None else k)
         doc_ids = validate_doc_ids(doc_ids)
         with self._lock:
-            return self.retriever.search(question, k, settings, doc_ids)
+            return self._current(lambda: self.retriever.search(question, k, settings, doc_ids))
 
     def answer(
         self,
@@ -191,8 +226,9 @@ class Pipeline:
         turns = validate_history(history, settings.max_question_chars)
         validate_k(settings.k)
         doc_ids = validate_doc_ids(doc_ids)
+        earlier = turns[-settings.max_history_turns :]
         with self._lock:
-            result = self._answer(question, turns[-settings.max_history_turns :], settings, doc_ids)
+            result = self._current(lambda: self._answer(question, earlier, settings, doc_ids))
         return replace(result, multi_article=len(self.documents) > 1)
 
     def _answer(
