@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa.documents import CorpusError
+from qa.indexing.vectors.milvus_calls import VectorStoreUnavailable
 from qa.settings import Settings, settings_from_args
 from qa.validation import validate_k, validate_question
 
@@ -103,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description=__doc__)
     parser.add_argument("--corpus", help="folder of .txt/.md articles (default: seeds/)")
     parser.add_argument("--index-dir", help="index folder (default: index/<corpus name>/)")
+    parser.add_argument(
+        "--vector-store", choices=["faiss", "milvus"], help="where the vectors live (default faiss)"
+    )
+    parser.add_argument(
+        "--milvus-uri", help="Milvus Lite file (*.db) or server (http://host:19530) for milvus"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress and info logs")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -197,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except VectorStoreUnavailable as err:  # names the server and what to do; no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except Exception as err:  # a last resort: one line for users, the traceback with -v
         logging.getLogger(__name__).debug("failure", exc_info=True)
         print(f"error: {type(err).__name__}: {err} (run with -v for details)", file=sys.stderr)

@@ -12,6 +12,8 @@ from qa.answering.followup import resolve_history, resolve_next
 from qa.documents import load_documents
 from qa.indexing.build import IndexReport, build_index, open_index
 from qa.indexing.folder import StoredIndex
+from qa.indexing.refresh import IndexWatch, load_current
+from qa.indexing.vectors.milvus_calls import CollectionMissing
 from qa.reading.baselines.readers import SentenceReader, SpanReader
 from qa.reading.candidates import Reader
 from qa.reading.span_models import SpanModel
@@ -100,6 +102,8 @@ class Pipeline:
             rebuild=rebuild,
         )
         self._assemble(models, documents, index, report, settings)
+        # A persisted index is followed: another process may replace it (qa.indexing.refresh).
+        self._watch = IndexWatch(settings.resolved_index_dir) if persist else None
 
     def _assemble(
         self,
@@ -111,6 +115,7 @@ class Pipeline:
     ) -> None:
         self.models = models
         self.settings = settings
+        self._watch: IndexWatch | None = None  # in-memory indexes have nothing to follow
         self.documents = {doc.id: doc for doc in documents}
         self.index_report = report
         self.manifest = index.manifest
@@ -146,7 +151,9 @@ class Pipeline:
         if changed:
             raise ValueError(f"{', '.join(changed)} need another pipeline (get_pipeline)")
         documents = list(self.documents.values())
-        return Pipeline.from_parts(self.models, documents, self.index, settings, self.index_report)
+        view = Pipeline.from_parts(self.models, documents, self.index, settings, self.index_report)
+        view._watch = self._watch  # a view follows the same folder's replacements
+        return view
 
     def index_documents(self, documents: Sequence[Document]) -> StoredIndex:
         """An in-memory index of ``documents`` (a user's own article) with this pipeline's
@@ -163,6 +170,35 @@ class Pipeline:
         ``index_documents``, is given)."""
         index = index or self.index_documents(documents)
         return Pipeline.from_parts(self.models, documents, index, self.settings)
+
+    def follow_index(self, force: bool = False) -> bool:
+        """Switch to the index on disk if another process replaced it (checked cheaply on
+        every request; ``force`` reads the manifest even if its stat looks unchanged).
+        True when it switched. Call with the lock held."""
+        newer = self._watch.newer(self.manifest, force) if self._watch else None
+        if newer is None or self._watch is None:
+            return False
+        loaded = load_current(self._watch.folder, self.settings, self.models.embedder)
+        if loaded is None:
+            return False
+        documents, index = loaded
+        old, watch = self.index.vectors, self._watch
+        self._assemble(self.models, documents, index, IndexReport(), self.settings)
+        self._watch = watch
+        if hasattr(old, "close"):
+            old.close()  # a Milvus client; its collection is the writer's to drop
+        return True
+
+    def _current(self, work):
+        """``work()`` on the current index; once more after switching, if the collection it
+        used was dropped by the writer of a newer one (the swap comes before the drop)."""
+        self.follow_index()
+        try:
+            return work()
+        except CollectionMissing:
+            if not self.follow_index(force=True):
+                raise
+            return work()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Pipeline:
@@ -212,7 +248,7 @@ class Pipeline:
         k = validate_k(settings.k if k is None else k)
         doc_ids = validate_doc_ids(doc_ids)
         with self._lock:
-            return self.retriever.search(question, k, settings, doc_ids)
+            return self._current(lambda: self.retriever.search(question, k, settings, doc_ids))
 
     def answer(
         self,
@@ -229,8 +265,9 @@ class Pipeline:
         turns = validate_history(history, settings.max_question_chars)
         validate_k(settings.k)
         doc_ids = validate_doc_ids(doc_ids)
+        earlier = recent_turns(turns, settings)
         with self._lock:
-            result = self._answer(question, recent_turns(turns, settings), settings, doc_ids)
+            result = self._current(lambda: self._answer(question, earlier, settings, doc_ids))
         return replace(result, multi_article=len(self.documents) > 1)
 
     def _answer(

@@ -105,3 +105,7 @@ def real_pipeline(real_settings: Settings):
     from qa.pipeline import get_pipeline
 
     return get_pipeline(real_settings)
+
+
+# A real Milvus server per session (tests/milvus_server.py), for the tests that ask for it.
+from milvus_server import milvus_relay, milvus_server_uri  # noqa: E402, F401

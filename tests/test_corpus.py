@@ -196,9 +196,19 @@ def test_answer_names_the_article_only_in_a_multi_article_corpus() -> None:
 # --- Milvus as the vector store: the same lifecycle as the FAISS files -------------------
 
 
-def test_milvus_store_builds_updates_reloads_and_answers(folder: Path, tmp_path: Path) -> None:
+@pytest.fixture(params=["lite", "server"])
+def milvus_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A Milvus Lite file, then the session's real Milvus server (tests/milvus_server.py)."""
+    if request.param == "server":
+        return request.getfixturevalue("milvus_server_uri")
     pytest.importorskip("milvus_lite", reason="milvus-lite not installed (extra: milvus)")
-    settings = {"vector_store": "milvus", "milvus_uri": str(tmp_path / "vectors.db")}
+    return str(tmp_path / "vectors.db")
+
+
+def test_milvus_store_builds_updates_reloads_and_answers(
+    folder: Path, tmp_path: Path, milvus_uri: str
+) -> None:
+    settings = {"vector_store": "milvus", "milvus_uri": milvus_uri}
     index = tmp_path / "idx"
     first, _ = _open(folder, index, RecordingEmbedder(), **settings)
     assert first.vectors.kind == "milvus" and first.manifest.vector_kind == "milvus"
@@ -229,6 +239,7 @@ def test_milvus_store_builds_updates_reloads_and_answers(folder: Path, tmp_path:
     assert hits[0].chunk.doc_id == "grain.txt"
     only = retriever.search("grain deal", 2, SETTINGS, doc_ids=["summit.txt"])
     assert {p.chunk.doc_id for p in only} == {"summit.txt"}
+    updated.vectors.drop()  # the server outlives the test
 
 
 def test_milvus_needs_a_uri() -> None:

@@ -1,8 +1,12 @@
-"""One set of store tests for FaissStore (flat, hnsw) and MilvusStore (Milvus Lite).
+"""One set of store tests for FaissStore (flat, hnsw) and MilvusStore (Milvus Lite, and a
+real Milvus server: tests/milvus_server.py).
 
-Milvus cases need pymilvus with milvus-lite (``pip install -e ".[milvus]"``) and are
-skipped without it; select them with ``-k milvus``. All Milvus cases share one Lite
-``.db`` per module, one collection per store.
+Milvus cases need pymilvus with milvus-lite (``pip install -e ".[milvus]"``), the server
+cases the ``milvus`` package too (extra ``test``); each is skipped without them, with the
+reason (an error in CI: QA_REQUIRE_MILVUS). Select them with ``-k milvus``. All Lite cases
+share one ``.db`` per module, all server cases one server per session, one collection per
+store. On the server a collection takes seconds to load and an insert seconds to flush, so
+the read-only cases there share one filled store.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pytest
 
 from qa.indexing.vectors.faiss_store import FaissStore, VectorStore, recall_at_k
 
-KINDS = ["flat", "hnsw", "milvus"]
+KINDS = ["flat", "hnsw", "milvus", "milvus-server"]
 DIM = 32
 ROWS = 300
 
@@ -41,16 +45,14 @@ def lite_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("milvus") / "vectors.db")
 
 
-@pytest.fixture
-def milvus_factory(request: pytest.FixtureRequest) -> Iterator[Factory]:
-    """Makes empty MilvusStores in the module's Lite file; drops them afterwards."""
-    db = request.getfixturevalue("lite_db")
+def _stores_at(uri: str) -> Iterator[Factory]:
+    """Makes empty MilvusStores at ``uri``; drops them afterwards."""
     from qa.indexing.vectors.milvus_store import MilvusStore
 
     made: list[MilvusStore] = []
 
     def make(dim: int, **options: Any) -> MilvusStore:
-        store = MilvusStore(db, f"t_{uuid.uuid4().hex[:12]}", dim, **options)
+        store = MilvusStore(uri, f"t_{uuid.uuid4().hex[:12]}", dim, **options)
         made.append(store)
         return store
 
@@ -61,6 +63,34 @@ def milvus_factory(request: pytest.FixtureRequest) -> Iterator[Factory]:
         store.close()
 
 
+@pytest.fixture
+def milvus_factory(request: pytest.FixtureRequest) -> Iterator[Factory]:
+    """Makes empty MilvusStores in the module's Lite file."""
+    yield from _stores_at(request.getfixturevalue("lite_db"))
+
+
+@pytest.fixture
+def server_factory(milvus_server_uri: str) -> Iterator[Factory]:
+    """Makes empty MilvusStores on the session's Milvus server."""
+    yield from _stores_at(milvus_server_uri)
+
+
+@pytest.fixture(params=["lite", "server"])
+def any_milvus(request: pytest.FixtureRequest) -> Factory:
+    """Milvus Lite, then the server: for the Milvus-only cases that matter on both."""
+    return request.getfixturevalue(f"{'milvus' if request.param == 'lite' else 'server'}_factory")
+
+
+@pytest.fixture(scope="module")
+def server_filled(milvus_server_uri: str) -> Iterator[tuple[Any, np.ndarray]]:
+    """One filled store on the server, shared by the read-only cases."""
+    vectors = unit_vectors(ROWS)
+    for make in _stores_at(milvus_server_uri):
+        store = make(DIM)
+        store.add(vectors)
+        yield store, vectors
+
+
 @pytest.fixture(params=KINDS)
 def kind(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -69,8 +99,10 @@ def kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def new_store(kind: str, request: pytest.FixtureRequest) -> Factory:
     """A factory of empty stores of this kind, by dimension."""
-    if kind == "milvus":
-        return request.getfixturevalue("milvus_factory")
+    if kind.startswith("milvus"):
+        return request.getfixturevalue(
+            "server_factory" if kind == "milvus-server" else "milvus_factory"
+        )
     return lambda dim: FaissStore(dim, kind)
 
 
@@ -82,7 +114,10 @@ def reload(store: Any, folder: Path) -> Any:
 
 
 @pytest.fixture
-def filled(new_store: Factory) -> tuple[Any, np.ndarray]:
+def filled(kind: str, request: pytest.FixtureRequest) -> tuple[Any, np.ndarray]:
+    if kind == "milvus-server":
+        return request.getfixturevalue("server_filled")
+    new_store = request.getfixturevalue("new_store")
     vectors = unit_vectors(ROWS)
     store = new_store(DIM)
     store.add(vectors)
@@ -187,9 +222,9 @@ def test_hnsw_recall_against_exact() -> None:
 # --- Milvus only ---------------------------------------------------------------------
 
 
-def test_milvus_agrees_with_faiss_flat(milvus_factory: Factory) -> None:
+def test_milvus_agrees_with_faiss_flat(any_milvus: Factory) -> None:
     vectors, queries = unit_vectors(400, 64, seed=6), unit_vectors(20, 64, seed=7)
-    faiss_store, milvus_store = FaissStore(64, "flat"), milvus_factory(64)
+    faiss_store, milvus_store = FaissStore(64, "flat"), any_milvus(64)
     faiss_store.add(vectors)
     milvus_store.add(vectors)
     for query in queries:
@@ -217,9 +252,9 @@ def test_milvus_batches_and_chunked_filters(
     np.testing.assert_array_equal(store.vectors(allowed[::-1]), vectors[allowed[::-1]])
 
 
-def test_milvus_hnsw_index(milvus_factory: Factory) -> None:
+def test_milvus_hnsw_index(any_milvus: Factory) -> None:
     vectors, queries = unit_vectors(500, 48), unit_vectors(30, 48, seed=5)
-    store = milvus_factory(48, index_type="HNSW")
+    store = any_milvus(48, index_type="HNSW")
     store.add(vectors)
     allowed = np.arange(0, 500, 7)
     truth = [brute_force(vectors, q, 10, np.arange(500)) for q in queries]
@@ -231,10 +266,10 @@ def test_milvus_hnsw_index(milvus_factory: Factory) -> None:
     )
 
 
-def test_milvus_load_refuses_missing_or_changed(milvus_factory: Factory, tmp_path: Path) -> None:
+def test_milvus_load_refuses_missing_or_changed(any_milvus: Factory, tmp_path: Path) -> None:
     from qa.indexing.vectors.milvus_store import MilvusStore
 
-    store = milvus_factory(DIM)
+    store = any_milvus(DIM)
     store.add(unit_vectors(30))
     store.save(tmp_path)
     record = (tmp_path / "milvus.json").read_text()

@@ -17,6 +17,7 @@ import gradio as gr
 
 from qa.answering import conversation_markdown
 from qa.documents import CorpusError
+from qa.indexing import VectorStoreUnavailable
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings
@@ -83,6 +84,10 @@ def respond(
         question = validate_question(message, (settings or Settings()).max_question_chars)
         result = ask(question, history, int(k), settings, pool, doc_ids)
     except ValueError as err:  # bad input: the message says what to fix
+        reply = [*chat, render.error_message(str(err))]
+        return message, reply, history, gr.skip(), turns
+    except VectorStoreUnavailable as err:  # Milvus down or slow: say so; asking again may work
+        log.warning("answering %r failed: %s", message, err)
         reply = [*chat, render.error_message(str(err))]
         return message, reply, history, gr.skip(), turns
     except Exception:  # a bug or a broken index: log it, never show a traceback

@@ -9,6 +9,7 @@ from html import escape
 import gradio as gr
 
 from qa.answering import conversation_json
+from qa.indexing import VectorStoreUnavailable
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings
@@ -102,7 +103,7 @@ def _api_errors() -> Iterator[None]:
     """Bad input becomes an error message for the caller (escaped: Gradio shows it as HTML)."""
     try:
         yield
-    except ValueError as err:  # CorpusError included
+    except (ValueError, VectorStoreUnavailable) as err:  # CorpusError included; Milvus down
         raise gr.Error(escape(str(err), quote=False), print_exception=False) from None
 
 

@@ -45,6 +45,7 @@ from qa.indexing.vectors import (
     build_store,
     recall_at_k,
 )
+from qa.indexing.vectors.milvus_calls import CollectionMissing, VectorStoreUnavailable
 
 __all__ = [
     "BM25_DIR",
@@ -56,6 +57,7 @@ __all__ = [
     "MILVUS_FILE",
     "STOPWORDS",
     "BM25Index",
+    "CollectionMissing",
     "Embedder",
     "FaissStore",
     "IndexLoadError",
@@ -63,6 +65,7 @@ __all__ = [
     "Manifest",
     "StoredIndex",
     "VectorStore",
+    "VectorStoreUnavailable",
     "build_index",
     "build_store",
     "check_chunks",

@@ -27,7 +27,7 @@ from qa.indexing.folder import (
     save_index,
 )
 from qa.indexing.vectors.faiss_store import VectorStore, build_store
-from qa.settings import Settings
+from qa.settings import Environment, Settings
 from qa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,10 @@ def build_index(
     documents whose text it already holds. Only an index that will be ``persisted`` puts its
     vectors where ``settings.vector_store`` says: an in-memory one (a pasted article) keeps
     them in FAISS, so it leaves no Milvus collection behind."""
+    if persisted and settings.vector_store == "milvus":  # a server down fails now, not later
+        from qa.indexing.vectors.milvus_calls import check_reachable
+
+        check_reachable(settings.milvus_uri, Environment.read().milvus_token)
     manifest = expected_manifest(documents, settings, embedder)
     report = diff_files(previous.manifest.files if previous else {}, manifest.files)
     kept = set(report.kept)

@@ -167,22 +167,31 @@ class StoredIndex:
     manifest: Manifest
 
 
-def read_current_manifest(folder: Path) -> Manifest:
-    """The manifest of the index in ``folder``, of this format; IndexLoadError otherwise."""
-    recover_backup(folder)
+def read_current_manifest(folder: Path, recover: bool = True) -> Manifest:
+    """The manifest of the index in ``folder``, of this format; IndexLoadError otherwise.
+
+    ``recover=False`` for a process that only reads an index another one writes: between the
+    writer's two renames the folder is briefly absent, and putting the backup back then
+    would make the writer's second rename fail.
+    """
+    if recover:
+        recover_backup(folder)
     manifest = read_manifest(folder)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexLoadError(f"index format {manifest.format_version}, expected {FORMAT_VERSION}")
     return manifest
 
 
-def load_index(folder: Path, expected: Manifest, reuse_only: bool = False) -> StoredIndex:
+def load_index(
+    folder: Path, expected: Manifest, reuse_only: bool = False, recover: bool = True
+) -> StoredIndex:
     """The index in ``folder``; IndexLoadError unless it matches ``expected``.
 
     With ``reuse_only`` the corpus and vector index kind may differ (an incremental update
     reuses the vectors of unchanged files); the model and chunking must still match.
+    ``recover``: see read_current_manifest.
     """
-    manifest = read_current_manifest(folder)
+    manifest = read_current_manifest(folder, recover)
     keys = Manifest.REUSE_KEYS if reuse_only else None
     stale = [k for k in manifest.matches(expected) if keys is None or k in keys]
     if stale:

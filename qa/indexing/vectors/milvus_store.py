@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from qa.indexing.vectors.faiss_store import EXACT_FILTER_ROWS, exact_search, top_k
+from qa.indexing.vectors.milvus_calls import Connection
 
 FILE = "milvus.json"
 INDEX_TYPES = ("FLAT", "HNSW", "IVF_FLAT", "AUTOINDEX")
@@ -87,9 +88,8 @@ class MilvusStore:
         ef_search: int = 128,
         batch_rows: int = 5000,
         create: bool = True,
+        timeout: float | None = None,
     ) -> None:
-        from pymilvus import MilvusClient
-
         if index_type.upper() not in INDEX_TYPES:
             raise ValueError(f"index_type must be one of {', '.join(INDEX_TYPES)}")
         self.uri = uri
@@ -100,17 +100,25 @@ class MilvusStore:
         self.batch_rows = max(1, min(batch_rows, INSERT_BYTES // (4 * self.dimension)))
         if uri.endswith(".db") and create:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)  # Lite will not make it
-        self.client: Any = MilvusClient(uri=uri, token=token)
+        # Every call has a deadline ($MILVUS_TIMEOUT, default 10 s) and fails clearly.
+        self.connection = Connection(uri, token, timeout)
         try:
-            if self.client.has_collection(self.collection):
+            if self._call("opening", "has_collection", self.collection):
                 self._open()
             elif create:
                 self._create(hnsw_m, ef_construction)
             else:
                 raise RuntimeError(f"Milvus collection {self.collection!r} at {uri} is missing")
         except BaseException:
-            self.client.close()
+            self.connection.close()
             raise
+
+    @property
+    def client(self) -> Any:
+        return self.connection.client
+
+    def _call(self, action: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.connection.call(f"{action} {self.collection}", method, *args, **kwargs)
 
     def _create(self, hnsw_m: int, ef_construction: int) -> None:
         from pymilvus import DataType
@@ -126,15 +134,22 @@ class MilvusStore:
         index = self.client.prepare_index_params()
         index.add_index(VECTOR, index_type=self.index_type, metric_type="IP", params=build)
         # Strong consistency: a search right after add() sees the new rows.
-        self.client.create_collection(
-            self.collection, schema=schema, index_params=index, consistency_level="Strong"
+        self._call(
+            "creating",
+            "create_collection",
+            self.collection,
+            build=True,
+            schema=schema,
+            index_params=index,
+            consistency_level="Strong",
         )
 
     def _open(self) -> None:
         """Check that the existing collection is one of ours, then load it for search."""
         from pymilvus import DataType
 
-        fields = {f["name"]: f for f in self.client.describe_collection(self.collection)["fields"]}
+        described = self._call("opening", "describe_collection", self.collection)
+        fields = {f["name"]: f for f in described["fields"]}
         row, vector = fields.get(ROW), fields.get(VECTOR)
         if (
             row is None
@@ -147,13 +162,15 @@ class MilvusStore:
                 f"Milvus collection {self.collection!r} is not a {self.dimension}-dimension "
                 f"store (fields: {sorted(fields)})"
             )
-        info = self.client.describe_index(self.collection, index_name=VECTOR) or {}
+        info = self._call("opening", "describe_index", self.collection, index_name=VECTOR) or {}
         self.index_type = str(info.get("index_type", self.index_type)).upper()
         # A reopened collection is "released" (Lite says so too): search needs it loaded.
-        self.client.load_collection(self.collection)
+        self._call("loading", "load_collection", self.collection, build=True)
 
     def __len__(self) -> int:
-        result = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        result = self._call(
+            "counting", "query", self.collection, filter="", output_fields=["count(*)"]
+        )
         return int(result[0]["count(*)"])
 
     def add(self, vectors: np.ndarray) -> None:
@@ -166,12 +183,15 @@ class MilvusStore:
         for offset in range(0, len(vectors), self.batch_rows):
             batch = vectors[offset : offset + self.batch_rows].tolist()
             first = start + offset
-            self.client.insert(
+            self._call(
+                "inserting into",
+                "insert",
                 self.collection,
                 [{ROW: first + i, VECTOR: vector} for i, vector in enumerate(batch)],
+                build=True,
             )
         # Seals the rows into segments, so a server's stats and a restart see them.
-        self.client.flush(self.collection)
+        self._call("flushing", "flush", self.collection, build=True)
 
     def search(
         self, query: np.ndarray, k: int, rows: np.ndarray | None = None
@@ -196,7 +216,9 @@ class MilvusStore:
         params: dict[str, Any] = {"metric_type": "IP", "params": {}}
         if self.index_type == "HNSW":
             params["params"] = {"ef": max(self.ef_search, limit)}  # a server wants ef >= k
-        hits = self.client.search(
+        hits = self._call(
+            "searching",
+            "search",
             self.collection,
             data=[vector.tolist()],
             limit=limit,
@@ -213,7 +235,8 @@ class MilvusStore:
             return np.zeros((0, self.dimension), dtype=np.float32)
         found: dict[int, Any] = {}
         for chunk in _chunks(np.unique(rows), FETCH_CHUNK):
-            for item in self.client.get(self.collection, ids=chunk, output_fields=[VECTOR]):
+            got = self._call("reading", "get", self.collection, ids=chunk, output_fields=[VECTOR])
+            for item in got:
                 found[int(item[ROW])] = item[VECTOR]
         missing = [row for row in rows.tolist() if row not in found]
         if missing:
@@ -256,10 +279,10 @@ class MilvusStore:
 
     def drop(self) -> None:
         """Delete the collection and its vectors."""
-        self.client.drop_collection(self.collection)
+        self._call("dropping", "drop_collection", self.collection)
 
     def close(self) -> None:
-        self.client.close()
+        self.connection.close()
 
 
 def _best(found: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
