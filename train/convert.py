@@ -82,3 +82,22 @@ def reader_from_cross_encoder(onnx_path: str | Path | None = None):
     if missing or unexpected:
         raise ValueError(f"cross-encoder weights do not fit: missing {missing}, extra {unexpected}")
     return model
+
+
+def reader_ranker_from_cross_encoder(onnx_path: str | Path | None = None):
+    """A train.model.BertReaderRanker: the cross-encoder whole (encoder, pooler, relevance
+    classifier) plus a new span head, so its relevance output starts as the reranker's."""
+    import torch
+    from transformers import BertConfig
+
+    from train.model import BertReaderRanker
+
+    state = onnx_state_dict(onnx_path or cross_encoder_onnx())
+    model = BertReaderRanker(BertConfig(**BERT_SHAPE))
+    missing, unexpected = model.load_state_dict(
+        {k: torch.from_numpy(v) for k, v in state.items()}, strict=False
+    )
+    missing = [k for k in missing if not k.startswith("qa_outputs")]
+    if missing or unexpected:
+        raise ValueError(f"cross-encoder weights do not fit: missing {missing}, extra {unexpected}")
+    return model

@@ -3,13 +3,18 @@
 Splits, fixed so that no score is ever reported on trained data:
 - SQuAD v1.1 dev articles 1-21: training; articles 22-24: the held-out dev slice for model
   selection. Articles 25-48 are never read here (reporting only, in ``qa eval``).
-- Reddit, Amazon, Quoref: a seeded 5% of passages held out as dev, the rest for training.
+- Reddit, Amazon, Quoref, Natural Questions: a seeded 5% of passages held out as dev.
+- NYT and new Wikipedia: a seeded 10% of *articles* held out (no article in both).
+- Disfl-QA (rewrites of SQuAD dev 1-24 questions, 1,052 unanswerable): the article of the
+  SQuAD dev slice (Geology, article 22) held out, the rest for training.
+Natural Questions' text is whitespace-tokenised (``Phineas 's``); it is detokenised first.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +29,17 @@ EXTRA = {
     "reddit": "train/squadshifts_reddit_v1.0.json",
     "amazon": "train/squadshifts_amazon_v1.0.json",
     "quoref": "train/quoref_ni.json",
+    "nq": "train/nq_knowledge_conflicts.json",
 }
+BY_ARTICLE = {
+    "nyt": "train/squadshifts_nyt_half_a.json",
+    "new_wiki": "train/squadshifts_new_wiki_v1.0.json",
+}
+DISFL = "train/disflqa_articles_1_24.json"
+DISFL_DEV_TITLES = {"Geology", "Newcastle_upon_Tyne", "Victoria_and_Albert_Museum"}
+DETOKENISE = {"nq"}
 DEV_SHARE = 0.05
+ARTICLE_DEV_SHARE = 0.10
 SEARCH_RADIUS = 200  # Amazon's wrong offsets: look this far around the given start
 
 
@@ -57,18 +71,60 @@ def _occurrences(context: str, text: str, lo: int, hi: int) -> Iterator[int]:
         i = context.find(text, i + 1, hi)
 
 
-def read_squad(path: Path, source: str, articles: range | None = None) -> list[list[Example]]:
-    """Examples grouped by passage (so splits never share a passage across train and dev)."""
+_SPACED = [
+    (re.compile(r" (['’]s|n't|'re|'ve|'ll|'d|'m)\b"), r"\1"),
+    (re.compile(r" ([,.;:!?%)\]])"), r"\1"),
+    (re.compile(r"([(\[$]) "), r"\1"),
+    (re.compile(r"`` ?| ?''"), '"'),
+    (re.compile(r" - "), "-"),
+]
+
+
+def detokenise(text: str) -> str:
+    """Natural Questions' whitespace-tokenised text as written: "Phineas 's" -> "Phineas's"."""
+    for pattern, repl in _SPACED:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def read_squad(
+    path: Path, source: str, articles: range | None = None, unanswerable: bool = False
+) -> list[list[Example]]:
+    """Examples grouped by passage (so splits never share a passage across train and dev).
+    ``unanswerable`` keeps questions without an answer (Disfl-QA's) as [CLS] targets."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     chosen = [data[i] for i in articles] if articles is not None else data
     groups = []
     for number, article in enumerate(chosen):
         for para in article["paragraphs"]:
-            context = para["context"]
-            group = [ex for qa in para["qas"] if (ex := _example(context, qa, source, number))]
+            group = _passage(para, source, number, unanswerable)
             if group:
                 groups.append(group)
     return groups
+
+
+def _passage(para: dict, source: str, article: int, unanswerable: bool) -> list[Example]:
+    context, qas = para["context"], para["qas"]
+    if source in DETOKENISE:
+        context = detokenise(context)
+        qas = [_detokenised(qa) for qa in qas]
+    group = [ex for qa in qas if (ex := _example(context, qa, source, article))]
+    if unanswerable:
+        group += [
+            Example(qa["id"], source, qa["question"].strip(), context, -1, -1, (), article)
+            for qa in qas
+            if qa.get("is_impossible") and not qa.get("answers")
+        ]
+    return group
+
+
+def _detokenised(qa: dict) -> dict:
+    # The answer's offset is only a hint after detokenising: locate() searches around it.
+    answers = [
+        {"text": detokenise(a["text"]), "answer_start": int(a["answer_start"] * 0.97)}
+        for a in qa.get("answers", [])
+    ]
+    return {**qa, "question": detokenise(qa["question"]), "answers": answers}
 
 
 def _example(context: str, qa: dict, source: str, article: int) -> Example | None:
@@ -97,7 +153,29 @@ def splits(
         random.Random(seed).shuffle(groups)
         cut = max(1, int(len(groups) * DEV_SHARE))
         dev[name], train[name] = _flat(groups[:cut]), _flat(groups[cut:])
+    for name, rel in BY_ARTICLE.items():
+        examples = _flat(read_squad(data_dir / rel, name))
+        numbers = sorted({ex.article for ex in examples})
+        cut = max(1, int(len(numbers) * ARTICLE_DEV_SHARE))
+        held = set(random.Random(seed).sample(numbers, cut))
+        dev[name] = [ex for ex in examples if ex.article in held]
+        train[name] = [ex for ex in examples if ex.article not in held]
+    train["disfl"], dev["disfl"] = _disfl(data_dir / DISFL)
     return train, dev
+
+
+def _disfl(path: Path) -> tuple[list[Example], list[Example]]:
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    held = [i for i, article in enumerate(data) if article["title"] in DISFL_DEV_TITLES]
+    rest = [i for i in range(len(data)) if i not in held]
+    groups = read_squad(path, "disfl", unanswerable=True)
+    by = {g[0].article: [] for g in groups}
+    for g in groups:
+        by[g[0].article] += g
+    return (
+        [ex for i in rest for ex in by.get(i, [])],
+        [ex for i in held for ex in by.get(i, [])],
+    )
 
 
 def _flat(groups: list[list[Example]]) -> list[Example]:

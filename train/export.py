@@ -51,16 +51,32 @@ def export_graph(model, path: Path, outputs: list[str], pick) -> None:
 
 
 def export_fp32(model_dir: Path, path: Path) -> None:
-    from transformers import BertForQuestionAnswering
-
+    """A reader-ranker exports three outputs (start, end, relevance); a plain reader two."""
     # Eager attention exports as plain MatMul/Softmax, which onnxruntime's optimizer fuses into
     # its Attention kernel (the SDPA export is not fused).
-    model = BertForQuestionAnswering.from_pretrained(
+    model = model_class(model_dir).from_pretrained(
         model_dir, use_safetensors=True, attn_implementation="eager"
     ).eval()
+    if has_relevance(model_dir):
+        outputs = ["start_logits", "end_logits", "relevance"]
+        export_graph(model, path, outputs, lambda o: (o.start_logits, o.end_logits, o.relevance))
+        return
     export_graph(
         model, path, ["start_logits", "end_logits"], lambda o: (o.start_logits, o.end_logits)
     )
+
+
+def has_relevance(model_dir: Path) -> bool:
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    return "BertReaderRanker" in config.get("architectures", [])
+
+
+def model_class(model_dir: Path):
+    from transformers import BertForQuestionAnswering
+
+    from train.model import BertReaderRanker
+
+    return BertReaderRanker if has_relevance(model_dir) else BertForQuestionAnswering
 
 
 def optimize(fp32: Path, fused: Path, config: dict) -> None:
@@ -139,9 +155,11 @@ def from_checkpoint(checkpoint: Path, folder: Path) -> Path:
     from transformers import BertConfig, BertForQuestionAnswering
 
     from train.convert import BERT_SHAPE
+    from train.model import BertReaderRanker
 
     state = torch.load(checkpoint, weights_only=True)
-    model = BertForQuestionAnswering(BertConfig(**BERT_SHAPE))
+    ranker = "classifier.weight" in state["model"]
+    model = (BertReaderRanker if ranker else BertForQuestionAnswering)(BertConfig(**BERT_SHAPE))
     model.load_state_dict(state["model"])
     model.save_pretrained(folder, safe_serialization=True)
     recipe = {**state["recipe"], "checkpoint_step": int(state["step"])}

@@ -15,6 +15,7 @@ class Feature:
     start: int  # target token positions; (0, 0) = [CLS] = "no answer in this window"
     end: int
     example: int  # index of its example
+    teacher: float = 0.0  # the cross-encoder's relevance logit for this window (train.teacher)
 
 
 def labelled(

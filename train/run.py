@@ -1,9 +1,11 @@
 """Fine-tune the reader: ``python -m train.run --out DIR`` (resumes from DIR's last checkpoint).
 
-Starts from the cross-encoder the project already ships (see train.convert), adds a span head,
-and trains on SQuAD-style windows with AdamW, linear warm-up and decay, gradient clipping,
-bf16 autocast (about 2x faster than fp32 on this CPU) and fixed seeds. A checkpoint is written
-atomically every ``--save-every`` steps; rerunning the same command resumes from the last one.
+Starts from the cross-encoder the project already ships, whole (see train.convert and
+train.model): its relevance head stays, distilled toward the cross-encoder's own scores
+(train.teacher), and a new span head is trained beside it on SQuAD-style windows with AdamW,
+linear warm-up and decay, gradient clipping, bf16 autocast (about 2x faster than fp32 on this
+CPU) and fixed seeds. A checkpoint is written atomically every ``--save-every`` steps;
+rerunning the same command resumes from the last one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from qa.reading import batch_arrays, load_tokenizer
@@ -23,8 +25,13 @@ from train.features import Feature, labelled, on_topic_negatives
 
 @dataclass(frozen=True)
 class Recipe:
-    mix: str = "squad=1.0,reddit=0.5,amazon=0.4,quoref=0.3"  # share of each source's training set
-    on_topic_negatives: float = 0.25  # share of SQuAD questions also asked of another passage
+    # Share of each source's training set. News (NYT) and SQuAD whole; the rest sampled so the
+    # run fits one session on 2 cores (about 800 steps). Disfl-QA's share is of its answerable
+    # questions: its 969 training unanswerables (real, human-written) are always all kept.
+    mix: str = "squad=1.0,nyt=1.0,new_wiki=0.4,nq=0.2,disfl=0.2,reddit=0.15,amazon=0.1,quoref=0.15"
+    on_topic_negatives: float = 0.25  # share of questions also asked of another passage
+    negative_sources: str = "squad,nyt,new_wiki"  # multi-passage articles: on-topic negatives
+    distill_weight: float = 0.05  # MSE toward the cross-encoder's logit (std ~5), beside spans
     negative_share: float = 0.3  # share of answerless windows of long contexts kept
     # 256 tokens cost 1.8x the step time of 192 here (12.2 vs 6.9 s a batch), for little context.
     max_length: int = 192
@@ -37,7 +44,7 @@ class Recipe:
     seed: int = 13
     eval_every: int = 150
     save_every: int = 50
-    dev_size: int = 300  # SQuAD dev-slice questions scored during training
+    dev_size: int = 300  # held-out questions scored during training: half SQuAD, half NYT
 
 
 def training_examples(recipe: Recipe) -> tuple[list[Example], dict[str, list[Example]]]:
@@ -46,10 +53,17 @@ def training_examples(recipe: Recipe) -> tuple[list[Example], dict[str, list[Exa
     chosen: list[Example] = []
     for item in recipe.mix.split(","):
         name, share = item.split("=")
-        pool = train[name]
+        pool = [ex for ex in train[name] if ex.start >= 0]
         chosen += rng.sample(pool, round(len(pool) * float(share)))
-    chosen += on_topic_negatives(train["squad"], recipe.on_topic_negatives, recipe.seed)
+        chosen += [ex for ex in train[name] if ex.start < 0]
+    for name in recipe.negative_sources.split(","):
+        chosen += on_topic_negatives(train[name], recipe.on_topic_negatives, recipe.seed)
     return chosen, dev
+
+
+def dev_questions(dev_sets: dict[str, list[Example]], size: int, seed: int) -> list[Example]:
+    rng = random.Random(seed)
+    return rng.sample(dev_sets["squad"], size // 2) + rng.sample(dev_sets["nyt"], size - size // 2)
 
 
 def collate(features: list[Feature]):
@@ -95,13 +109,13 @@ def train(
     import torch
     from tqdm.auto import tqdm
 
-    from train.convert import reader_from_cross_encoder
+    from train.convert import reader_ranker_from_cross_encoder
 
     torch.manual_seed(recipe.seed)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer, batches, dev = prepare(recipe, tokenizer, examples, dev)
+    tokenizer, batches, dev = prepare(recipe, tokenizer, examples, dev, out)
     total = max_steps or math.ceil(len(batches) * recipe.epochs)
-    model = base if base is not None else reader_from_cross_encoder()
+    model = base if base is not None else reader_ranker_from_cross_encoder()
     model.train()
     optimizer, schedule = make_optimizer(model, recipe, total)
     step = _resume(out / "checkpoint.pt", model, optimizer, schedule)
@@ -112,7 +126,9 @@ def train(
         tqdm(total=total, initial=step, desc="training", unit="step") as bar,
     ):
         while step < total:
-            loss = train_step(model, optimizer, schedule, batches[step % len(batches)])
+            loss = train_step(
+                model, optimizer, schedule, batches[step % len(batches)], recipe.distill_weight
+            )
             step += 1
             entry = {
                 "step": step,
@@ -133,19 +149,25 @@ def train(
     return save_final(out / "final", model, tokenizer, recipe)
 
 
-def prepare(recipe: Recipe, tokenizer, examples: list[Example] | None, dev):
+def prepare(
+    recipe: Recipe, tokenizer, examples: list[Example] | None, dev, cache: Path | None = None
+):
     """The tokenizer, the training batches and the dev questions (the recipe's, by default)."""
     from train.convert import cross_encoder_onnx
 
     tokenizer = tokenizer or load_tokenizer(cross_encoder_onnx().parent / "tokenizer.json")
     if examples is None:
         examples, dev_sets = training_examples(recipe)
-        dev = random.Random(recipe.seed).sample(dev_sets["squad"], recipe.dev_size)
+        dev = dev_questions(dev_sets, recipe.dev_size, recipe.seed)
     print(f"{len(examples)} examples", flush=True)
-    return tokenizer, make_batches(tokenizer, examples, recipe), dev or []
+    return tokenizer, make_batches(tokenizer, examples, recipe, cache), dev or []
 
 
-def make_batches(tokenizer, examples: list[Example], recipe: Recipe) -> list[list[Feature]]:
+def make_batches(
+    tokenizer, examples: list[Example], recipe: Recipe, cache: Path | None = None
+) -> list[list[Feature]]:
+    from train.teacher import teacher_scores
+
     features = labelled(
         tokenizer,
         examples,
@@ -154,6 +176,8 @@ def make_batches(tokenizer, examples: list[Example], recipe: Recipe) -> list[lis
         negative_share=recipe.negative_share,
         seed=recipe.seed,
     )
+    scores = teacher_scores(features, cache) if recipe.distill_weight else [0.0] * len(features)
+    features = [replace(f, teacher=float(t)) for f, t in zip(features, scores, strict=True)]
     return bucketed(features, recipe.batch_size, recipe.seed)
 
 
@@ -171,16 +195,19 @@ def make_optimizer(model, recipe: Recipe, total: int):
     return optimizer, schedule
 
 
-def train_step(model, optimizer, schedule, batch: list[Feature]) -> float:
+def train_step(model, optimizer, schedule, batch: list[Feature], distill_weight: float) -> float:
     """One bf16-autocast step with gradient clipping; returns the batch's loss."""
     import torch
 
+    targets = {
+        "start_positions": torch.tensor([f.start for f in batch]),
+        "end_positions": torch.tensor([f.end for f in batch]),
+    }
+    if distill_weight and getattr(model, "takes_teacher", False):  # train.model's ranker
+        targets["teacher"] = torch.tensor([f.teacher for f in batch])
+        targets["distill_weight"] = distill_weight
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        loss = model(
-            **collate(batch),
-            start_positions=torch.tensor([f.start for f in batch]),
-            end_positions=torch.tensor([f.end for f in batch]),
-        ).loss
+        loss = model(**collate(batch), **targets).loss
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
