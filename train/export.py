@@ -54,9 +54,11 @@ def export_fp32(model_dir: Path, path: Path) -> None:
     """A reader-ranker exports three outputs (start, end, relevance); a plain reader two."""
     # Eager attention exports as plain MatMul/Softmax, which onnxruntime's optimizer fuses into
     # its Attention kernel (the SDPA export is not fused).
-    model = model_class(model_dir).from_pretrained(
-        model_dir, use_safetensors=True, attn_implementation="eager"
-    ).eval()
+    model = (
+        model_class(model_dir)
+        .from_pretrained(model_dir, use_safetensors=True, attn_implementation="eager")
+        .eval()
+    )
     if has_relevance(model_dir):
         outputs = ["start_logits", "end_logits", "relevance"]
         export_graph(model, path, outputs, lambda o: (o.start_logits, o.end_logits, o.relevance))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.models import onnx_session
-from qa.span_models import batch_arrays
+from qa.model_files import onnx_session
+from qa.reading import batch_arrays
 from train.convert import cross_encoder_onnx
 from train.features import Feature
 
