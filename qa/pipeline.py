@@ -47,7 +47,8 @@ class Models:
         """The named reader; the neural one is loaded on first use (per model and depth)."""
         if settings.reader != "neural":  # the choice was checked by validate_settings
             return self.readers[settings.reader]
-        key = f"neural:{settings.reader_model}:{settings.read_depth}"
+        depth = settings.rerank_depth if one_pass(settings) else settings.read_depth
+        key = f"neural:{settings.reader_model}:{depth}"
         if key not in self.readers:
             from qa.reading import NeuralReader, load_span_model
 
@@ -56,8 +57,18 @@ class Models:
                     settings.reader_model, self.onnx_threads
                 )
             model = self.span_models[settings.reader_model]
-            self.readers[key] = NeuralReader(model, depth=settings.read_depth)
+            if one_pass(settings) and not model.has_relevance:
+                raise ValueError(
+                    f"retrieval='hybrid+reader' needs a reader with a relevance head "
+                    f"(train.model's reader-ranker); {settings.reader_model} has none"
+                )
+            self.readers[key] = NeuralReader(model, depth=depth)
         return self.readers[key]
+
+
+def one_pass(settings: Settings) -> bool:
+    """The reader-ranker reads the fused passages and ranks them itself: no separate rerank."""
+    return settings.retrieval == "hybrid+reader"
 
 
 def open_corpus_index(
@@ -283,11 +294,16 @@ class Pipeline:
         # Earlier turns are resolved once: resolving can answer them again (pronoun referents).
         earlier = resolve_history(history, answer_of)
         resolved = resolve_next(question, earlier, answer_of) if history else question
-        passages = self.retriever.search(resolved, settings.k, settings, doc_ids)
+        depth = max(settings.k, settings.rerank_depth) if one_pass(settings) else settings.k
+        passages = self.retriever.search(resolved, depth, settings, doc_ids)
         if earlier and doc_ids is None and len(self.documents) > 1:
             passages = self._stay_on_article(resolved, earlier, passages, settings)
         reader = self.reader(settings)
-        candidates = reader.read(resolved, passages)
+        if one_pass(settings):  # the neural reader-ranker (checked when it was loaded)
+            candidates, ranked = reader.read_ranked(resolved, passages)  # type: ignore[attr-defined]
+            passages = ranked[: settings.k]
+        else:
+            candidates = reader.read(resolved, passages)
         confidence = reader.confidence(candidates)
         threshold = settings.abstain_threshold
         if threshold is None:

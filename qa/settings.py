@@ -95,7 +95,9 @@ def setting(
     return field(default=default, metadata=meta)
 
 
-RETRIEVAL_CHOICES = ("hybrid+rerank", "hybrid", "dense", "bm25")
+# hybrid+reader: one pass, the reader-ranker reads the fused passages and ranks them by its
+# relevance head (no separate cross-encoder rerank); it needs a reader_model that has one.
+RETRIEVAL_CHOICES = ("hybrid+rerank", "hybrid+reader", "hybrid", "dense", "bm25")
 READER_CHOICES = ("neural", "span", "sentence")
 
 

@@ -46,6 +46,7 @@ class Read:
     window: Window
     start_logp: np.ndarray
     end_logp: np.ndarray
+    relevance: float | None = None  # the reader-ranker's score of this window (one pass)
 
     @property
     def null(self) -> float:
@@ -83,6 +84,24 @@ def near_chunks(windows: Sequence[Window], spans: Sequence[tuple[int, int]]) -> 
     return kept or list(windows[:1])
 
 
+def ranked_by_relevance(passages: Sequence[Passage], reads: Sequence[Read]) -> list[Passage]:
+    """The passages rescored by the relevance of their paragraph's best window and sorted, best
+    first; passages whose paragraph was not read (or had no relevance) follow in their order."""
+    best: dict[tuple[str, int], float] = {}
+    for r in reads:
+        if r.relevance is not None:
+            key = (r.passage.chunk.doc_id, r.passage.chunk.paragraph)
+            best[key] = max(best.get(key, r.relevance), r.relevance)
+    scored, rest = [], []
+    for p in passages:
+        score = best.get((p.chunk.doc_id, p.chunk.paragraph))
+        if score is None:
+            rest.append(p)
+        else:
+            scored.append(replace(p, rerank_score=score))
+    return sorted(scored, key=lambda p: -p.score) + rest
+
+
 def span_score(features: Mapping[str, float], calibration: Mapping[str, Any]) -> float:
     """How the reader ranks spans across passages: span log-probability plus weighted rerank."""
     return features["span_logp"] + float(calibration.get("rerank_weight", 0.0)) * features["rerank"]
@@ -103,7 +122,17 @@ class NeuralReader:
         self.confidence_model = LinearModel.from_dict(calibration["confidence"])
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
+        return self.candidates_of(self.run(question, passages))
+
+    def read_ranked(
+        self, question: str, passages: Sequence[Passage]
+    ) -> tuple[list[Candidate], list[Passage]]:
+        """One pass: the candidates, and the passages ranked by the reader-ranker's relevance
+        (the model must have a relevance head: ``has_relevance``)."""
         reads = self.run(question, passages)
+        return self.candidates_of(reads), ranked_by_relevance(passages, reads)
+
+    def candidates_of(self, reads: Sequence[Read]) -> list[Candidate]:
         found = dedupe(
             sorted((c for r in reads for c in self._candidates(r)), key=lambda c: -c.score)
         )
@@ -126,12 +155,12 @@ class NeuralReader:
         reads = []
         for i in range(0, len(jobs), BATCH):
             batch = jobs[i : i + BATCH]
-            start, end = self.model.logits([w for _, _, w in batch])
+            start, end, relevance = self.model.scores([w for _, _, w in batch])
             for row, (p, rank, w) in enumerate(batch):
                 n = len(w.input_ids)
-                reads.append(
-                    Read(p, rank, w, log_softmax(start[row, :n]), log_softmax(end[row, :n]))
-                )
+                score = None if relevance is None else float(relevance[row])
+                logp = log_softmax(start[row, :n]), log_softmax(end[row, :n])
+                reads.append(Read(p, rank, w, *logp, score))
         return reads
 
     def _candidates(self, read: Read) -> list[Candidate]:
@@ -151,7 +180,9 @@ class NeuralReader:
             features = {
                 "span_logp": logp,
                 "null_gap": logp - read.null,
-                "rerank": read.passage.score,
+                # One pass: the window's own relevance stands for the cross-encoder's score
+                # (distilled toward it, so on its scale); two passes: the reranked passage's.
+                "rerank": read.passage.score if read.relevance is None else read.relevance,
                 "passage_rank": float(read.rank),
             }
             score = span_score(features, self.calibration)

@@ -20,12 +20,16 @@ from qa.reading.windows import Window
 READER_FORMAT = 1
 
 
+Scores = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]  # start, end, relevance or None
+
+
 class SpanModel(Protocol):
     tokenizer: Any  # a tokenizers.Tokenizer without padding or truncation
     max_length: int
     overlap: int
+    has_relevance: bool  # a reader-ranker: it also scores each window's relevance
 
-    def logits(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]: ...
+    def scores(self, windows: Sequence[Window]) -> Scores: ...
 
 
 def batch_arrays(windows: Sequence[Window]) -> dict[str, np.ndarray]:
@@ -57,7 +61,8 @@ def load_tokenizer(path: Path) -> Any:
 
 
 class OnnxSpanModel:
-    """An extractive QA model exported to ONNX (inputs as BERT's, outputs start/end logits)."""
+    """An extractive QA model exported to ONNX (inputs as BERT's, outputs start/end logits,
+    and for a reader-ranker a ``relevance`` logit per window: train.model)."""
 
     def __init__(self, folder: str | Path, threads: int = 0) -> None:
         folder = Path(folder)
@@ -71,11 +76,15 @@ class OnnxSpanModel:
         except Exception as exc:  # onnxruntime raises its own types for a bad graph
             raise ValueError(f"reader model {folder}: cannot load model.onnx ({exc})") from None
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self.has_relevance = "relevance" in {o.name for o in self.session.get_outputs()}
 
-    def logits(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, windows: Sequence[Window]) -> Scores:
+        """Start and end logits, and each window's relevance logit where the model has one:
+        one pass of the network."""
         feeds = {k: v for k, v in batch_arrays(windows).items() if k in self._inputs}
-        start, end = self.session.run(["start_logits", "end_logits"], feeds)
-        return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
+        names = ["start_logits", "end_logits"] + (["relevance"] if self.has_relevance else [])
+        outputs = [np.asarray(o, dtype=np.float32) for o in self.session.run(names, feeds)]
+        return outputs[0], outputs[1], outputs[2].reshape(-1) if self.has_relevance else None
 
 
 class TransformersSpanModel:
@@ -88,6 +97,7 @@ class TransformersSpanModel:
         self.max_length = max_length
         self.overlap = overlap
         self.calibration: dict[str, Any] = {}
+        self.has_relevance = hasattr(model, "classifier") and hasattr(model, "qa_outputs")
 
     @classmethod
     def load(cls, name: str, max_length: int = 384, overlap: int = 128) -> TransformersSpanModel:
@@ -103,7 +113,7 @@ class TransformersSpanModel:
         ).eval()
         return cls(model, tokenizer, max_length, overlap)
 
-    def logits(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, windows: Sequence[Window]) -> Scores:
         import torch
 
         arrays = batch_arrays(windows)
@@ -111,7 +121,12 @@ class TransformersSpanModel:
             arrays.pop("token_type_ids")
         with torch.no_grad():
             out = self.model(**{k: torch.from_numpy(v) for k, v in arrays.items()})
-        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+        relevance = getattr(out, "relevance", None) if self.has_relevance else None
+        return (
+            out.start_logits.float().numpy(),
+            out.end_logits.float().numpy(),
+            None if relevance is None else relevance.float().numpy().reshape(-1),
+        )
 
 
 def load_span_model(name: str, threads: int = 0) -> SpanModel:

@@ -1,0 +1,158 @@
+"""One pass (issue 15): a reader-ranker scores each window's relevance beside its spans, and
+``retrieval="hybrid+reader"`` ranks the fused passages by it instead of a separate rerank.
+
+A tiny reader-ranker is trained a few steps by the real recipe (train.run, with the
+distillation term toward the shipped cross-encoder), exported by train.export to int8 ONNX
+with its third output, and read by the runtime reader."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.reading.neural import NeuralReader, ranked_by_relevance
+from qa.reading.span_models import OnnxSpanModel
+from qa.types import Chunk, Document, Passage
+
+pytest.importorskip("onnx")
+QUESTION = "Who directs the Carnegie Russia Eurasia Center?"
+
+
+def passages_of(document: Document, numbers: list[int]) -> list[Passage]:
+    out = []
+    for rank, n in enumerate(numbers):
+        p = document.paragraph(n)
+        chunk = Chunk(n, document.id, n, p.start, p.end, p.text)
+        out.append(Passage(chunk, p.text, p.start, fused_score=1.0 / (rank + 1)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_ranker(tmp_path_factory: pytest.TempPathFactory, seed_text: str, seed_document) -> Path:
+    """A two-layer reader-ranker, trained 3 steps with distillation, exported to int8 ONNX."""
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    from qa.reading.span_models import load_tokenizer
+    from train.data import Example
+    from train.export import write_folder
+    from train.model import BertReaderRanker
+    from train.run import Recipe, train
+
+    torch.manual_seed(0)
+    base = tmp_path_factory.mktemp("tiny-ranker")
+    words = sorted(set(re.findall(r"[a-z]+", seed_text.lower())))
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    (base / "vocab.txt").write_text("\n".join(specials + words + list("’“”.,?!'")) + "\n")
+    transformers.BertTokenizerFast(vocab_file=str(base / "vocab.txt")).save_pretrained(base)
+    config = transformers.BertConfig(
+        vocab_size=len(specials) + len(words) + 8,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    text = seed_document.paragraph(10).text
+    start = text.index("Alexander Gabuev")
+    examples = [
+        Example(f"q{i}", "test", QUESTION, text, start, start + 16, ("Alexander Gabuev",))
+        for i in range(8)
+    ]
+    recipe = Recipe(batch_size=4, max_length=64, overlap=16, eval_every=50, save_every=50)
+    run = tmp_path_factory.mktemp("run")
+    final = train(
+        run,
+        recipe,
+        3,
+        base=BertReaderRanker(config),
+        tokenizer=load_tokenizer(base / "tokenizer.json"),
+        examples=examples,
+        dev=examples[:2],
+    )
+    out = tmp_path_factory.mktemp("shipped") / "reader"
+    return write_folder(final, out, tmp_path_factory.mktemp("work"))
+
+
+def test_the_exported_reader_ranker_scores_every_window(tiny_ranker: Path, seed_document):
+    model = OnnxSpanModel(tiny_ranker)
+    assert model.has_relevance
+    reader = NeuralReader(model, depth=3)
+    reads = reader.run(QUESTION, passages_of(seed_document, [10, 8, 3]))
+    assert reads and all(isinstance(r.relevance, float) for r in reads)
+    start, end, relevance = model.scores([r.window for r in reads])
+    assert relevance is not None and relevance.shape == (len(reads),)
+    assert start.shape[0] == end.shape[0] == len(reads)
+
+
+def test_one_pass_ranks_passages_by_relevance_and_feeds_it_to_the_span_score(
+    tiny_ranker: Path, seed_document
+):
+    reader = NeuralReader(OnnxSpanModel(tiny_ranker), depth=3)
+    passages = passages_of(seed_document, [10, 8, 3])
+    candidates, ranked = reader.read_ranked(QUESTION, passages)
+    reads = reader.run(QUESTION, passages)
+    best = {}
+    for r in reads:
+        best[r.passage.chunk.paragraph] = max(
+            best.get(r.passage.chunk.paragraph, -1e9), r.relevance
+        )
+    assert [p.chunk.paragraph for p in ranked] == sorted(best, key=lambda n: -best[n])
+    assert all(np.isclose(p.rerank_score, best[p.chunk.paragraph]) for p in ranked)
+    windows = {
+        r.passage.chunk.paragraph: [
+            x.relevance for x in reads if x.passage.chunk.paragraph == r.passage.chunk.paragraph
+        ]
+        for r in reads
+    }
+    for c in candidates:
+        assert any(np.isclose(c.features["rerank"], v) for v in windows[c.passage.chunk.paragraph])
+        assert c.passage.paragraph_text[c.start : c.end] == c.text
+
+
+def test_passages_not_read_keep_their_order_after_the_ranked_ones(seed_document) -> None:
+    passages = passages_of(seed_document, [10, 8, 3])
+    assert ranked_by_relevance(passages, []) == passages
+
+
+@pytest.mark.slow
+def test_a_reader_without_a_relevance_head_cannot_run_one_pass(real_pipeline) -> None:
+    with pytest.raises(ValueError, match="relevance head"):
+        real_pipeline.answer(QUESTION, retrieval="hybrid+reader")
+
+
+@pytest.mark.slow
+def test_the_pipeline_answers_in_one_pass_without_the_cross_encoder(
+    tiny_ranker: Path, real_pipeline, seed_document
+) -> None:
+    from dataclasses import replace
+
+    from qa.pipeline import Pipeline
+
+    calls: list[int] = []
+
+    class Counting:
+        def __init__(self, scorer) -> None:
+            self.scorer = scorer
+
+        def score(self, question, texts):
+            calls.append(len(texts))
+            return self.scorer.score(question, texts)
+
+    settings = real_pipeline.settings.replace(
+        reader_model=str(tiny_ranker), retrieval="hybrid+reader"
+    )
+    pipeline = Pipeline.from_parts(
+        real_pipeline.models, [seed_document], real_pipeline.index, settings
+    )
+    pipeline.retriever = replace(pipeline.retriever, reranker=Counting(pipeline.retriever.reranker))
+    result = pipeline.answer(QUESTION, abstain_threshold=0.0)
+    assert calls == [], "one pass: no cross-encoder call"
+    assert result.passages and [p.score for p in result.passages] == sorted(
+        (p.score for p in result.passages), reverse=True
+    )
+    two_pass = pipeline.answer(QUESTION, retrieval="hybrid+rerank", abstain_threshold=0.0)
+    assert calls, "the two-pass mode still reranks"
+    assert two_pass.passages
