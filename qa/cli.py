@@ -164,6 +164,9 @@ def _add_eval_and_serve(sub) -> None:
         default="test",
         help="SQuAD articles: dev = 1-24 (tuning), test = 25-48 (reporting)",
     )
+    evaluate.add_argument(
+        "--domain", help="CoQA: only the dialogues of this source (cnn, wikipedia, race, ...)"
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="start the chat UI")
