@@ -10,9 +10,10 @@ from typing import Any
 from qa.compose import compose_answer
 from qa.documents import load_documents
 from qa.embedding import Embedder, load_embedder
-from qa.followup import resolve_history, resolve_next
+from qa.followup import Turn, resolve_conversation
 from qa.indexing import IndexReport, build_index, open_index
 from qa.reader import Reader, SentenceReader, SpanReader
+from qa.referents import Mention, Names, answer_mention, conversation_names
 from qa.rerank import load_cross_encoder
 from qa.retrieval import Retriever, prefer_article
 from qa.settings import Settings
@@ -202,12 +203,13 @@ class Pipeline:
         settings: Settings,
         doc_ids: Collection[str] | None = None,
     ) -> Answer:
-        def answer_of(earlier: str) -> str:  # a pronoun's referent: an earlier turn's answer
-            return self._answer(earlier, [], settings, doc_ids).text
+        def answer_of(turn: Turn) -> Mention | None:  # a pronoun's referent: an earlier answer
+            earlier = self._answer(turn.resolved, [], settings, doc_ids)
+            return _answer_mention(earlier, names)
 
+        names = conversation_names(self._scope(doc_ids)) if history else Names()
         # Earlier turns are resolved once: resolving can answer them again (pronoun referents).
-        earlier = resolve_history(history, answer_of)
-        resolved = resolve_next(question, earlier, answer_of) if history else question
+        earlier, resolved = resolve_conversation(history, question, answer_of, names)
         passages = self.retriever.search(resolved, settings.k, settings, doc_ids)
         if earlier and doc_ids is None and len(self.documents) > 1:
             passages = self._stay_on_article(resolved, earlier, passages, settings)
@@ -220,6 +222,22 @@ class Pipeline:
         return compose_answer(
             question, resolved, candidates, passages, settings, confidence, threshold
         )
+
+
+    def _scope(self, doc_ids: Collection[str] | None) -> list[Document]:
+        """The articles a conversation may be about: those asked of, else the whole corpus."""
+        if doc_ids is None:
+            return list(self.documents.values())
+        return [self.documents[d] for d in doc_ids if d in self.documents]
+
+
+def _answer_mention(answer: Answer, names: Names) -> Mention | None:
+    if answer.abstained or not answer.citations:
+        return None
+    cited = answer.citations[0]
+    if cited.start is None or cited.end is None:
+        return None
+    return answer_mention(answer.text, cited.text, cited.start, cited.end, names)
 
 
 _pipelines: dict[tuple, Pipeline] = {}
