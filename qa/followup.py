@@ -11,40 +11,77 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from qa.nlp import parse
 from qa.pronouns import POSSESSIVE, is_bare, replaceable
 from qa.question import question_kind
-from qa.referents import NO_NAMES, Mention, Names, fits, name_key
+from qa.referents import GROUP, NO_NAMES, Mention, Names, fits, kind_of, name_key
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span
 
 _ELLIPSIS = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
 _AND = re.compile(r"^\s*and\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
-_WHO_IS = re.compile(r"^\s*who\s+(is|was|are|were)\s+(?!the\b|a\b|an\b)", re.IGNORECASE)
+# "Who is Tom Hale?" describes Tom Hale; "Who is the chairman?", "Who is Brightway's
+# director?" name someone in their answer.
+_WHO_IS = re.compile(
+    r"^\s*who\s+(is|was|are|were)\s+(?!the\b|a\b|an\b)(?!.*['’]s?\b\s*\w)", re.IGNORECASE
+)
 # Questions whose answer names someone or something a later pronoun may stand for.
 _NAMING_KINDS = frozenset({"who", "which", "what"})
 
 
 def mentions(question: str) -> list[Mention]:
-    """Named entities of a question, then its noun phrases that are not pronouns or wh-words."""
+    """Named entities of a question, then its noun phrases that are not pronouns or wh-words.
+
+    A name that only modifies a noun ("the Elm Street bridge") gives way to the whole phrase.
+    """
     doc = parse(question)
-    found = [Mention(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
-    covered = {i for e in doc.ents for i in range(e.start, e.end)}
-    for chunk in doc.noun_chunks:
-        if chunk.root.pos_ in ("PRON", "DET") or chunk.root.tag_.startswith("W"):
-            continue
+    chunks = [c for c in (_trimmed(c) for c in doc.noun_chunks) if c is not None]
+    modifiers = {
+        e.start for e in doc.ents for c in chunks if c.start <= e.start and e.end <= c.root.i
+    }
+    entities = [e for e in doc.ents if e.start not in modifiers]
+    found = [Mention(e.text, e.label_, e.start_char, e.end_char) for e in entities]
+    covered = {i for e in entities for i in range(e.start, e.end)}
+    for chunk in chunks:
         if not any(t.i in covered for t in chunk):
             label = "PROPN" if chunk.root.pos_ == "PROPN" else "NOUN"
-            words = [t for t in chunk if not t.tag_.startswith("W") and t.lower_ not in _HOW]
-            if not words:
-                continue
-            begin, finish = words[0].idx, chunk.end_char
             plural = chunk.root.tag_ in ("NNS", "NNPS")
-            found.append(Mention(question[begin:finish], label, begin, finish, plural))
+            found.append(Mention(chunk.text, label, chunk.start_char, chunk.end_char, plural))
     found.sort(key=lambda m: m.start)
     return _coordinated(question, found) + found
 
 
 _HOW = frozenset({"how", "many", "much"})  # "How many advertising partners": not the mention
+_AUXILIARIES = frozenset("do will would can could shall should may might must".split())
+
+
+def _trimmed(chunk: Span) -> Span | None:
+    """A noun chunk without its wh-words ("How many advertising partners"), or None when it
+    is only a pronoun or a wh-word."""
+    if chunk.root.pos_ in ("PRON", "DET") or chunk.root.tag_.startswith("W"):
+        return None
+    doc, start, end = chunk.doc, chunk.start, chunk.end
+    while start < end and (
+        doc[start].tag_.startswith("W") or doc[start].lower_ in _HOW or doc[start].pos_ == "AUX"
+    ):
+        start += 1
+    # "When will the council vote?", "When did Ana Duarte sign?": the small parser takes the
+    # verb for a noun ending the phrase; after do/will and with no verb later, it is the verb.
+    auxiliary = any(t.lemma_.lower() in _AUXILIARIES for t in doc[:start])
+    verb_later = any(t.pos_ in ("VERB", "AUX") for t in doc[end:])
+    last = doc[end - 1]
+    if (
+        auxiliary
+        and not verb_later
+        and end - start > 1
+        and last == chunk.root
+        and last.pos_ == "NOUN"
+    ):
+        end -= 1
+    return chunk.doc[start:end] if start < end else None
 
 
 def _coordinated(question: str, found: list[Mention]) -> list[Mention]:
@@ -78,33 +115,41 @@ def _names_an_answer(question: str) -> bool:
     return question_kind(question) in _NAMING_KINDS and not _WHO_IS.match(question)
 
 
-def candidates(turns: Sequence[Turn], answer_of: AnswerOf) -> Iterator[Mention]:
-    """Possible antecedents, most recent first: each turn's answer (the newest thing said),
-    then the groups, names and noun phrases of its question. Answers are asked for lazily."""
+def candidates(turns: Sequence[Turn], answer_of: AnswerOf, subject: bool) -> Iterator[Mention]:
+    """Possible antecedents, most recent turn first: the turn's answer (the newest thing
+    said), then the groups, names and noun phrases of its question. A pronoun that is a
+    subject continues the earlier subject before that turn's answer, unless the answer was
+    the subject ("What did the Fire Brigade ask?" then "What did it say?": the Brigade).
+    Answers are asked for lazily."""
     for turn in reversed(turns):
+        found = mentions(turn.resolved)
+        subjects = _subjects(turn.resolved, found) if subject else []
+        yield from subjects
         if _names_an_answer(turn.resolved) and (answer := answer_of(turn)) is not None:
             yield answer
-        found = mentions(turn.resolved)
+        found = [m for m in found if m not in subjects]
         yield from (m for m in found if m.label == "GROUP")
         yield from (m for m in found if m.label not in ("NOUN", "GROUP"))
         yield from (m for m in found if m.label == "NOUN")
 
 
-class _Seen:
-    """An iterator's items kept as they come, so later pronouns can look again without
-    asking for an answer twice."""
-
-    def __init__(self, items: Iterator[Mention]) -> None:
-        self._items, self._seen = items, []
-
-    def __iter__(self) -> Iterator[Mention]:
-        yield from self._seen
-        for item in self._items:
-            self._seen.append(item)
-            yield item
+_SUBJECTS = ("nsubj", "nsubjpass")
 
 
-def _as_written(antecedent: Mention, at: int, possessive: bool) -> str:
+def _subjects(question: str, found: Sequence[Mention]) -> list[Mention]:
+    """The mentions that are the subject of the question's main verb, when its wh-phrase is
+    not the subject (then the answer is)."""
+    doc = parse(question)
+    wh = [t for t in doc if t.tag_.startswith("W")]
+    if any(t.dep_ == "ROOT" and t.lemma_ == "be" for t in doc):
+        return []  # "Who is the Chinese Foreign Minister?": the answer is the subject, named
+    if any(t.dep_ in _SUBJECTS or (t.dep_ == "det" and t.head.dep_ in _SUBJECTS) for t in wh):
+        return []
+    starts = {t.idx for t in doc if t.dep_ in _SUBJECTS and t.head.dep_ == "ROOT"}
+    return [m for m in found if any(m.start <= s < m.end for s in starts)]
+
+
+def _as_written(antecedent: Mention, at: int, possessive: bool, names: Names) -> str:
     """The antecedent as it reads in place of the pronoun at character ``at``."""
     text = antecedent.text
     if at > 0 and re.match(r"(The|A|An) ", text):
@@ -113,28 +158,33 @@ def _as_written(antecedent: Mention, at: int, possessive: bool) -> str:
         text = text[0].upper() + text[1:]
     if not possessive:
         return text
-    plural_s = text.endswith("s") and (antecedent.plural or antecedent.label == "GROUP")
+    group = kind_of(antecedent.text, antecedent.label, antecedent.plural, names) == GROUP
+    plural_s = text.endswith("s") and group  # "Kingsport Rovers' next match"
     return text + ("’" if plural_s else "’s")
 
 
-def replace_pronouns(question: str, found: Iterator[Mention], names: Names = NO_NAMES) -> str:
+Candidates = Callable[[bool], Iterator[Mention]]  # subject or not -> antecedents in order
+
+
+def replace_pronouns(question: str, found: Candidates, names: Names = NO_NAMES) -> str:
     """Each pronoun that stands for someone replaced by the latest earlier mention that fits
     it. A mention named in the question itself is never a pronoun's antecedent ("Why did it
     criticise Russia?": "it" is not Russia), and a second pronoun for the same antecedent
     stays ("Why did James Okafor cancel his rallies?")."""
     own = {name_key(m.text) for m in mentions(question)}
-    pool = _Seen(m for m in found if name_key(m.text) not in own)
     pieces, cursor, used = [], 0, set()
     for token in parse(question):
         if not replaceable(token):
             continue
         word = token.lower_
+        pool = (m for m in found(token.dep_ in _SUBJECTS) if name_key(m.text) not in own)
         antecedent = next((m for m in pool if fits(word, m, names)), None)
         if antecedent is None or name_key(antecedent.text) in used:
             continue
         used.add(name_key(antecedent.text))
         possessive = word in POSSESSIVE or token.tag_ == "PRP$"
-        pieces += [question[cursor : token.idx], _as_written(antecedent, token.idx, possessive)]
+        written = _as_written(antecedent, token.idx, possessive, names)
+        pieces += [question[cursor : token.idx], written]
         cursor = token.idx + len(token.text)
     return "".join(pieces) + question[cursor:]
 
@@ -163,7 +213,7 @@ def resolve_next(
     elliptic = _ellipsis(question, previous)
     if elliptic is not None:
         return elliptic
-    rewritten = replace_pronouns(question, candidates(turns, answer_of), names)
+    rewritten = replace_pronouns(question, lambda s: candidates(turns, answer_of, s), names)
     if rewritten == question and is_bare(parse(question)):
         # "Why?", "When was that?": the question is about the last one's topic.
         return f"{question} ({previous})"

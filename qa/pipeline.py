@@ -223,7 +223,6 @@ class Pipeline:
             question, resolved, candidates, passages, settings, confidence, threshold
         )
 
-
     def _scope(self, doc_ids: Collection[str] | None) -> list[Document]:
         """The articles a conversation may be about: those asked of, else the whole corpus."""
         if doc_ids is None:

@@ -29,7 +29,9 @@ _WEATHER_VERBS = frozenset(
 # "How hot will it get?", "Will it stay dry?", "It is dark": the weather, the time of day.
 _WEATHER_ADJECTIVES = frozenset(
     "hot cold warm cool sunny cloudy windy rainy wet dry humid freezing chilly foggy stormy"
-    " dark light late early muggy icy mild overcast clear bright sweltering scorching".split()
+    " dark light late early muggy icy mild overcast clear bright sweltering scorching"
+    " hotter colder warmer cooler wetter drier windier sunnier darker lighter later earlier"
+    " hottest coldest warmest wettest".split()
 )
 # "Is it true that ...", "Is it legal to ...": the subject is the clause that follows.
 _EXTRAPOSED_ADJECTIVES = frozenset(

@@ -63,7 +63,10 @@ class Names:
         """Facts for a name as written in a question, by the whole name or its last word."""
         key = name_key(text)
         last = key.rsplit(" ", 1)[-1]
-        whole, surname = self.facts.get(key), self.facts.get(last) if last != key else None
+        surname = self.facts.get(last) if last != key else None
+        if surname is not None and surname.label != "PERSON":
+            surname = None  # "Russia" says nothing of "China and Russia"
+        whole = self.facts.get(key)
         if whole is None or surname is None:
             return whole or surname
         # "Ana Duarte" then "Duarte, 41, ... She ...": the surname gathers every mention.
@@ -137,7 +140,7 @@ def _gather(paragraphs: Iterable[str]) -> dict[str, NameFacts]:
                 plural[key] += 1 if _plural(entity) else -1
                 if gender:
                     genders.setdefault(key, Counter())[gender] += 1
-    return {key: _facts(counts, plural[key] > 0, genders.get(key)) for key, counts in labels.items()}
+    return {key: _facts(n, plural[key] > 0, genders.get(key)) for key, n in labels.items()}
 
 
 def _facts(labels: Counter[str], plural: bool, genders: Counter[str] | None) -> NameFacts:
@@ -176,10 +179,12 @@ def conversation_names(documents: Sequence[Document]) -> Names:
 
 def kind_of(text: str, label: str, plural: bool, names: Names = NO_NAMES) -> str:
     """PERSON, GROUP or THING for a mention with this text and question-side label."""
+    if label == "GROUP":
+        return GROUP
     facts = names.about(text)
     if facts is not None:
         label, plural = facts.label, plural or facts.plural
-    if label == "GROUP" or plural:
+    if plural:
         return GROUP
     last = name_key(text).rsplit(" ", 1)[-1]
     if last in _ORG_HEADS:
