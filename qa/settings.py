@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip() == "1"
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,10 @@ class Settings:
     # much higher (cross-encoder logits; about one order of odds). Chosen by reasoning, not
     # tuned: no conversational data here may be tuned on.
     topic_margin: float = 2.0
+    # A link (qa ask --url, answer(url=...)) to a private, loopback, link-local or other
+    # non-public address is refused: a server fetching links for its users must not reach
+    # its own network. QA_ALLOW_PRIVATE_URLS=1 in the environment turns this on.
+    allow_private_urls: bool = field(default_factory=lambda: _env_flag("QA_ALLOW_PRIVATE_URLS"))
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed; unknown names raise TypeError."""

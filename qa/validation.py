@@ -100,6 +100,10 @@ def validate_settings(settings: Any) -> Any:
     margin = settings.topic_margin
     if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin <= 100:
         raise ValueError(f"setting topic_margin must be a number from 0 to 100, not {margin!r}")
+    if not isinstance(getattr(settings, "allow_private_urls", False), bool):
+        raise ValueError(
+            f"setting allow_private_urls must be True or False, not {settings.allow_private_urls!r}"
+        )
     for name, choices in _CHOICES.items():
         if getattr(settings, name) not in choices:
             raise ValueError(
