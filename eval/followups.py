@@ -41,6 +41,7 @@ class Case:
     expected: str  # the rewrite, or the question itself for "unchanged"
     answers: tuple[str | None, ...] = ()
     issue: bool = False  # one of the misfires reported in issue 18
+    heldout: bool = False  # written after the rules were settled, first run reported as is
 
 
 def load_cases(path: Path = CASES_FILE) -> list[Case]:
@@ -59,6 +60,7 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
                 expected,
                 tuple(row.get("answers") or ()),
                 bool(row.get("issue")),
+                bool(row.get("heldout")),
             )
         )
     return cases
@@ -108,6 +110,9 @@ def main() -> int:
         f"follow-up set: {right}/{len(cases)} resolved as written ({right / len(cases):.1%}),"
         f" {articles} articles, {sum(c.issue for c in cases)} cases from issue 18"
     )
+    held = [c for c in cases if c.heldout]
+    held_right = len(held) - sum(c.heldout for c, _ in missed)
+    print(f"  of which written after the rules were settled: {held_right}/{len(held)}")
     for case, got in missed:
         print(f"  {case.id}: {case.question!r}")
         print(f"    expected {case.expected!r}\n    got      {got!r}")

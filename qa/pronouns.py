@@ -39,6 +39,9 @@ _EXTRAPOSED_ADJECTIVES = frozenset(
     " easy difficult known certain fair legal illegal right wrong worth safe dangerous"
     " normal usual common rare enough time".split()
 )
+# "It is likely to pass" raises a real subject ("it" = the plan); only "It is likely that
+# ..." (or a weather verb, above) makes "it" a dummy.
+_RAISING_ADJECTIVES = frozenset("likely unlikely certain sure bound due set".split())
 _LINKING_VERBS = frozenset("be get become stay turn remain feel look keep grow go".split())
 # "Does it matter that ...", "it seems that ...", "it turns out that ...".
 _RAISING_VERBS = frozenset("seem appear happen matter turn".split())
@@ -103,9 +106,11 @@ def _is_extraposition(head: Token) -> bool:
     for complement in head.children:
         if complement.dep_ not in ("acomp", "attr"):
             continue
-        if complement.lemma_.lower() not in _EXTRAPOSED_ADJECTIVES:
+        word = complement.lemma_.lower()
+        if word not in _EXTRAPOSED_ADJECTIVES:
             continue
-        if any(c.dep_ in _CLAUSES for c in (*complement.children, *head.children)):
+        clauses = _CLAUSES - {"xcomp"} if word in _RAISING_ADJECTIVES else _CLAUSES
+        if any(c.dep_ in clauses for c in (*complement.children, *head.children)):
             return True
     return False
 
