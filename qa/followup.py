@@ -39,8 +39,11 @@ def mentions(question: str) -> list[Mention]:
     """
     doc = parse(question)
     chunks = [c for c in (_trimmed(c) for c in doc.noun_chunks) if c is not None]
-    modifiers = {
-        e.start for e in doc.ents for c in chunks if c.start <= e.start and e.end <= c.root.i
+    modifiers = {  # "Elm Street" in "the Elm Street bridge"; a possessor ("China's") stays
+        e.start
+        for e in doc.ents
+        for c in chunks
+        if c.start <= e.start and e.end <= c.root.i and e.root.dep_ != "poss"
     }
     entities = [e for e in doc.ents if e.start not in modifiers]
     found = [Mention(e.text, e.label_, e.start_char, e.end_char) for e in entities]
@@ -127,6 +130,8 @@ def candidates(turns: Sequence[Turn], answer_of: AnswerOf, subject: bool) -> Ite
         yield from subjects
         if _names_an_answer(turn.resolved) and (answer := answer_of(turn)) is not None:
             yield answer
+            # "Who is the club's chairman?" - "Peter Marsh": one person, already offered
+            subjects = [*subjects, *_copula_subjects(turn.resolved, found)]
         found = [m for m in found if m not in subjects]
         yield from (m for m in found if m.label == "GROUP")
         yield from (m for m in found if m.label not in ("NOUN", "GROUP"))
@@ -134,6 +139,15 @@ def candidates(turns: Sequence[Turn], answer_of: AnswerOf, subject: bool) -> Ite
 
 
 _SUBJECTS = ("nsubj", "nsubjpass")
+
+
+def _copula_subjects(question: str, found: Sequence[Mention]) -> list[Mention]:
+    """The subject of "Who is X?" / "Which man was X?": the same one as its answer."""
+    doc = parse(question)
+    if not any(t.dep_ == "ROOT" and t.lemma_ == "be" for t in doc):
+        return []
+    starts = {t.idx for t in doc if t.dep_ in _SUBJECTS and t.head.dep_ == "ROOT"}
+    return [m for m in found if any(m.start <= s < m.end for s in starts)]
 
 
 def _subjects(question: str, found: Sequence[Mention]) -> list[Mention]:
@@ -146,6 +160,11 @@ def _subjects(question: str, found: Sequence[Mention]) -> list[Mention]:
     if any(t.dep_ in _SUBJECTS or (t.dep_ == "det" and t.head.dep_ in _SUBJECTS) for t in wh):
         return []
     starts = {t.idx for t in doc if t.dep_ in _SUBJECTS and t.head.dep_ == "ROOT"}
+    if not starts:
+        # "What did Harwood Council order?" parses "order" as a noun; in a question the
+        # subject follows the auxiliary.
+        after = [t.i + 1 for t in doc if t.lemma_.lower() in _AUXILIARIES and t.i + 1 < len(doc)]
+        starts = {doc[after[0]].idx} if after else set()
     return [m for m in found if any(m.start <= s < m.end for s in starts)]
 
 
@@ -189,10 +208,21 @@ def replace_pronouns(question: str, found: Candidates, names: Names = NO_NAMES) 
     return "".join(pieces) + question[cursor:]
 
 
+def _and_a_noun_phrase(question: str) -> re.Match[str] | None:
+    """ "And the Kiwis?" is elliptic; "And where is it based?" is a question of its own."""
+    match = _AND.match(question)
+    if match is None:
+        return None
+    doc = parse(match.group(1))
+    if any(t.tag_.startswith("W") or t.pos_ in ("VERB", "AUX") for t in doc):
+        return None
+    return match
+
+
 def _ellipsis(question: str, previous: str) -> str | None:
     """ "What about Raffaello Pantucci?" after "Where does Theresa Fallon work?": the
     previous question with its first name (else its last mention) replaced."""
-    match = _ELLIPSIS.match(question) or _AND.match(question)
+    match = _ELLIPSIS.match(question) or _and_a_noun_phrase(question)
     prior = [m for m in mentions(previous) if m.label != "GROUP"] if match else []
     if not prior:
         return None

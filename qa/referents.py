@@ -33,6 +33,15 @@ _ORG_HEADS = frozenset(
     " university league association institute foundation agency government bank lions"
     " police court parliament board trust service".split()
 )
+# Nouns for people: "the club's chairman" may be "he" even when no one is named.
+PERSON_NOUNS = frozenset(
+    "person man woman boy girl official leader president minister author writer king queen"
+    " scientist player coach director founder general chairman chairwoman chair manager"
+    " councillor councilor forecaster spokesman spokeswoman spokesperson secretary executive"
+    " chief owner candidate mayor governor senator judge doctor nurse teacher student"
+    " officer captain husband wife son daughter mother father brother sister friend"
+    " fellow expert analyst researcher professor lawyer victim suspect witness".split()
+)
 _HONORIFICS = {"mr": "m", "mr.": "m", "sir": "m", "mrs": "f", "mrs.": "f", "ms": "f", "ms.": "f"}
 _HONORIFICS |= {"miss": "f", "lady": "f", "dame": "f", "lord": "m"}
 
@@ -192,6 +201,8 @@ def kind_of(text: str, label: str, plural: bool, names: Names = NO_NAMES) -> str
     # A proper noun the tagger could not label, and the article does not know, may be a person.
     if label == "PERSON" or (label == "PROPN" and facts is None):
         return PERSON
+    if label == "NOUN" and last in PERSON_NOUNS:
+        return PERSON
     return THING
 
 
@@ -207,14 +218,17 @@ def fits(pronoun: str, mention: Mention, names: Names = NO_NAMES) -> bool:
         gender = facts.gender if facts else None
         wanted = "m" if pronoun in MALE else "f"
         return kind == PERSON and gender in (None, wanted)
-    if pronoun in NEUTER:
+    if pronoun in NEUTER:  # "Chinese" (NORP) is a people, never "it"
+        if label == "NORP":
+            return False
         return kind == THING or (kind == GROUP and not plural and label in _GROUP_LABELS)
     if pronoun in PLURAL:
-        return kind == GROUP
+        return kind == GROUP or label == "NORP"
     return False
 
 
-# An answer longer than this is a description or a clause, not a name to refer back to.
+# A noun phrase longer than this is a description, not a name to refer back to; an answer
+# naming a person is at most this long too ("Councillor Maria Lopez").
 _MAX_REFERENT_WORDS = 8
 
 
@@ -224,14 +238,15 @@ def answer_mention(
     """An earlier answer as a mention a pronoun may stand for, or None.
 
     ``answer`` is ``paragraph[start:end]``. A person named in it is taken as that person
-    ("Councillor Maria Lopez" gives "Maria Lopez"); otherwise the answer must be a short noun
-    phrase ("a 12-point blueprint for peace"), never a clause, a number or a date.
+    ("Councillor Maria Lopez" gives "Maria Lopez"); otherwise the answer must be a noun
+    phrase ("a 12-point blueprint for peace"), or begin with one, never a clause, a number or
+    a date.
     """
-    if not answer.strip() or len(answer.split()) > _MAX_REFERENT_WORDS:
+    if not answer.strip():
         return None
     inside = [e for e in parse(paragraph).ents if e.start_char >= start and e.end_char <= end]
     people = [e for e in inside if kind_of(e.text, e.label_, _plural(e), names) == PERSON]
-    if people:
+    if people and len(answer.split()) <= _MAX_REFERENT_WORDS:
         return Mention(people[0].text, "PERSON", -1, -1)
     whole = [e for e in inside if len(e.text) >= 0.8 * len(answer.strip())]
     if whole:
@@ -241,12 +256,53 @@ def answer_mention(
 
 
 def _noun_phrase(answer: str) -> Mention | None:
+    """The noun phrase an answer is, or begins with ("a 12-point blueprint for peace that
+    includes ..." gives "a 12-point blueprint for peace"); "the US and its allies" is plural."""
     doc = parse(answer.strip())
     chunks = list(doc.noun_chunks)
     if not chunks or chunks[0].start != 0 or doc[0].lower_ in ("that", "to", "because"):
         return None
     root = chunks[0].root
-    heads = [sentence.root for sentence in doc.sents]
-    if root.pos_ not in ("NOUN", "PROPN") or heads != [root]:  # a clause has a verb at its head
+    if root.pos_ not in ("NOUN", "PROPN"):
         return None
-    return Mention(doc.text, "NOUN", -1, -1, plural=root.tag_ in ("NNS", "NNPS"))
+    if root.dep_ == "ROOT":
+        phrase = doc[: _phrase_end(root)]
+    elif _reduced_relative(root):
+        phrase = chunks[0]  # "officials searching through suitcases": the officials
+    else:
+        return None  # a clause ("Russia ended the deal"), not a thing to refer back to
+    if len(phrase.text.split()) > _MAX_REFERENT_WORDS:
+        return None
+    plural = root.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in root.children)
+    return Mention(
+        phrase.text, "GROUP" if plural and _coordinated(root) else "NOUN", -1, -1, plural
+    )
+
+
+def _reduced_relative(root) -> bool:
+    """ "officials searching through suitcases": the parser makes the participle the root of
+    a clause, but with no auxiliary and no tense it only describes the noun before it."""
+    head = root.head
+    auxiliaries = any(c.dep_ in ("aux", "auxpass") for c in head.children)
+    return (
+        root.dep_ == "nsubj"
+        and head.dep_ == "ROOT"
+        and head.tag_ in ("VBG", "VBN")
+        and not auxiliaries
+    )
+
+
+def _coordinated(root) -> bool:
+    return any(c.dep_ == "conj" for c in root.children)
+
+
+def _phrase_end(root) -> int:
+    """Where the noun phrase headed by ``root`` ends: before a relative clause or a
+    participle that follows it."""
+    end = root.i + 1
+    for child in root.children:
+        if child.i > root.i and child.dep_ in ("relcl", "acl", "punct"):
+            break
+        if child.i > root.i:
+            end = child.right_edge.i + 1
+    return end
