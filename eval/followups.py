@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from qa.answer_referent import answer_mention
 from qa.documents import make_document
 from qa.followup import AnswerOf, Turn, resolve
-from qa.referents import Mention, answer_mention, names_in
+from qa.referents import Mention, names_in
 from qa.settings import PROJECT_ROOT
 
 CASES_FILE = PROJECT_ROOT / "tests" / "data" / "followups.jsonl"

@@ -7,13 +7,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
+from qa.answer_referent import answer_mention
 from qa.compose import compose_answer
 from qa.documents import load_documents
 from qa.embedding import Embedder, load_embedder
 from qa.followup import Turn, resolve_conversation
 from qa.indexing import IndexReport, build_index, open_index
 from qa.reader import Reader, SentenceReader, SpanReader
-from qa.referents import Mention, Names, answer_mention, conversation_names
+from qa.referents import Mention, Names, conversation_names
 from qa.rerank import load_cross_encoder
 from qa.retrieval import Retriever, prefer_article
 from qa.settings import Settings

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 PERSON, GROUP, THING = "person", "group", "thing"
 # Labels no pronoun stands for: "it" is never a date or a count.
-_NUMERIC = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
+NUMERIC_LABELS = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 _GROUP_LABELS = frozenset({"ORG", "NORP", "GPE"})
 # Last words that make a name an organisation, whatever the tagger says ("Ashford Town").
 _ORG_HEADS = frozenset(
@@ -92,7 +92,7 @@ def name_key(text: str) -> str:
     return key.removeprefix("the ")
 
 
-def _plural(entity: Span) -> bool:
+def plural_name(entity: Span) -> bool:
     root = entity.root
     if root.tag_ == "NNPS":
         return True
@@ -146,7 +146,7 @@ def _gather(paragraphs: Iterable[str]) -> dict[str, NameFacts]:
             gender = _gender_after(entity) if _may_be_person(entity) else None
             for key in _keys(entity):
                 labels.setdefault(key, Counter())[entity.label_] += 1
-                plural[key] += 1 if _plural(entity) else -1
+                plural[key] += 1 if plural_name(entity) else -1
                 if gender:
                     genders.setdefault(key, Counter())[gender] += 1
     return {key: _facts(n, plural[key] > 0, genders.get(key)) for key, n in labels.items()}
@@ -210,7 +210,7 @@ def fits(pronoun: str, mention: Mention, names: Names = NO_NAMES) -> bool:
     """Whether ``pronoun`` may stand for the mention: he/she a person of no other gender,
     it a single thing or organisation, they a group or a plural."""
     text, label, plural = mention.text, mention.label, mention.plural
-    if label in _NUMERIC:
+    if label in NUMERIC_LABELS:
         return False
     kind = kind_of(text, label, plural, names)
     if pronoun in MALE | FEMALE:
@@ -225,84 +225,3 @@ def fits(pronoun: str, mention: Mention, names: Names = NO_NAMES) -> bool:
     if pronoun in PLURAL:
         return kind == GROUP or label == "NORP"
     return False
-
-
-# A noun phrase longer than this is a description, not a name to refer back to; an answer
-# naming a person is at most this long too ("Councillor Maria Lopez").
-_MAX_REFERENT_WORDS = 8
-
-
-def answer_mention(
-    answer: str, paragraph: str, start: int, end: int, names: Names = NO_NAMES
-) -> Mention | None:
-    """An earlier answer as a mention a pronoun may stand for, or None.
-
-    ``answer`` is ``paragraph[start:end]``. A person named in it is taken as that person
-    ("Councillor Maria Lopez" gives "Maria Lopez"); otherwise the answer must be a noun
-    phrase ("a 12-point blueprint for peace"), or begin with one, never a clause, a number or
-    a date.
-    """
-    if not answer.strip():
-        return None
-    inside = [e for e in parse(paragraph).ents if e.start_char >= start and e.end_char <= end]
-    people = [e for e in inside if kind_of(e.text, e.label_, _plural(e), names) == PERSON]
-    if people and len(answer.split()) <= _MAX_REFERENT_WORDS:
-        return Mention(people[0].text, "PERSON", -1, -1)
-    whole = [e for e in inside if len(e.text) >= 0.8 * len(answer.strip())]
-    if whole:
-        entity = whole[0]
-        return None if entity.label_ in _NUMERIC else Mention(entity.text, entity.label_, -1, -1)
-    return _noun_phrase(answer)
-
-
-def _noun_phrase(answer: str) -> Mention | None:
-    """The noun phrase an answer is, or begins with ("a 12-point blueprint for peace that
-    includes ..." gives "a 12-point blueprint for peace"); "the US and its allies" is plural."""
-    doc = parse(answer.strip())
-    chunks = list(doc.noun_chunks)
-    if not chunks or chunks[0].start != 0 or doc[0].lower_ in ("that", "to", "because"):
-        return None
-    root = chunks[0].root
-    if root.pos_ not in ("NOUN", "PROPN"):
-        return None
-    if root.dep_ == "ROOT":
-        phrase = doc[: _phrase_end(root)]
-    elif _reduced_relative(root):
-        phrase = chunks[0]  # "officials searching through suitcases": the officials
-    else:
-        return None  # a clause ("Russia ended the deal"), not a thing to refer back to
-    if len(phrase.text.split()) > _MAX_REFERENT_WORDS:
-        return None
-    plural = root.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in root.children)
-    return Mention(
-        phrase.text, "GROUP" if plural and _coordinated(root) else "NOUN", -1, -1, plural
-    )
-
-
-def _reduced_relative(root) -> bool:
-    """ "officials searching through suitcases": the parser makes the participle the root of
-    a clause, but with no auxiliary and no tense it only describes the noun before it."""
-    head = root.head
-    auxiliaries = any(c.dep_ in ("aux", "auxpass") for c in head.children)
-    return (
-        root.dep_ == "nsubj"
-        and head.dep_ == "ROOT"
-        and head.tag_ in ("VBG", "VBN")
-        and not auxiliaries
-    )
-
-
-def _coordinated(root) -> bool:
-    return any(c.dep_ == "conj" for c in root.children)
-
-
-def _phrase_end(root) -> int:
-    """Where the noun phrase headed by ``root`` ends: before a relative clause or a
-    participle that follows it."""
-    end = root.i + 1
-    for child in root.children:
-        if child.i > root.i and child.dep_ in ("relcl", "acl", "punct"):
-            break
-        if child.i > root.i:
-            end = child.right_edge.i + 1
-    return end

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from eval.followups import Case, article_text, load_cases, misses, resolve_case
+from qa.answer_referent import answer_mention
 from qa.followup import Turn, resolve, resolve_conversation
 from qa.nlp import parse
 from qa.pronouns import is_bare, is_expletive, replaceable
-from qa.referents import GROUP, PERSON, THING, Mention, answer_mention, kind_of, names_in
+from qa.referents import GROUP, PERSON, THING, Mention, kind_of, names_in
 
 CASES = load_cases()
 ISSUE_CASES = [c for c in CASES if c.issue]
