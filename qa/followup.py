@@ -74,16 +74,12 @@ def _trimmed(chunk: Span) -> Span | None:
     # "When will the council vote?", "When did Ana Duarte sign?": the small parser takes the
     # verb for a noun ending the phrase; after do/will and with no verb later, it is the verb.
     auxiliary = any(t.lemma_.lower() in _AUXILIARIES for t in doc[:start])
-    verb_later = any(t.pos_ in ("VERB", "AUX") for t in doc[end:])
+    at_the_end = all(t.is_punct for t in doc[end:])  # only the question's last word
     last = doc[end - 1]
-    if (
-        auxiliary
-        and not verb_later
-        and end - start > 1
-        and last == chunk.root
-        and last.pos_ == "NOUN"
-    ):
+    if auxiliary and at_the_end and end - start > 1 and last == chunk.root and last.pos_ == "NOUN":
         end -= 1
+    if not any(t.pos_ in ("NOUN", "PROPN", "NUM") for t in doc[start:end]):
+        return None  # "the" alone is no mention
     return chunk.doc[start:end] if start < end else None
 
 
