@@ -113,14 +113,17 @@ def _parse(url: str, where: str) -> _Hop:
 
 def _address(hop: _Hop, policy: FetchPolicy, resolver: Resolver, where: str, left: float) -> str:
     """The address to connect to, checked; FetchError when none may be used."""
-    with ThreadPoolExecutor(max_workers=1) as pool:  # getaddrinfo has no timeout of its own
-        future = pool.submit(resolver, hop.host, hop.port)
-        try:
-            found = future.result(timeout=max(left, 0.01))
-        except FutureTimeout:
-            raise FetchError(f"{where}: {hop.host} did not resolve in time") from None
-        except (OSError, UnicodeError) as err:
-            raise FetchError(f"{where}: {hop.host} could not be found ({err})") from err
+    # getaddrinfo has no timeout of its own: it runs in a thread that is waited for only
+    # until the deadline (and then left to finish on its own, never joined).
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(resolver, hop.host, hop.port)
+    pool.shutdown(wait=False)
+    try:
+        found = future.result(timeout=max(left, 0.01))
+    except FutureTimeout:
+        raise FetchError(f"{where}: {hop.host} did not resolve in time") from None
+    except (OSError, UnicodeError) as err:
+        raise FetchError(f"{where}: {hop.host} could not be found ({err})") from err
     addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
     if not addresses:
         raise FetchError(f"{where}: {hop.host} could not be found")

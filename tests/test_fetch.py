@@ -258,6 +258,17 @@ def test_an_unknown_host_is_a_clear_error() -> None:
         fetch_page("https://nowhere.test/story", FetchPolicy(), resolver)
 
 
+def test_a_slow_name_lookup_is_bounded_too() -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        time.sleep(2.0)
+        return ["127.0.0.1"]
+
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"slow\.test did not resolve in time"):
+        fetch_page("http://slow.test/", FetchPolicy(timeout_s=0.3), resolver)
+    assert time.monotonic() - started < 1.0
+
+
 @pytest.mark.parametrize(
     ("address", "public"),
     [
