@@ -239,6 +239,16 @@ def coqa_items(stories: Sequence[CoqaStory], limit: int | None, seed: int) -> li
     return items if limit is None else items[:limit]
 
 
+def stories_of(stories: Sequence[CoqaStory], domain: str | None) -> list[CoqaStory]:
+    """The dialogues whose source is ``domain`` (all when None); an unknown one is an error."""
+    if domain is None:
+        return list(stories)
+    known = sorted({story.source for story in stories})
+    if domain not in known:
+        raise ValueError(f"unknown CoQA domain {domain!r}; choose from {', '.join(known)}")
+    return [story for story in stories if story.source == domain]
+
+
 def cnn_stories(stories: Sequence[CoqaStory]) -> list[CoqaStory]:
     """The dialogues about CNN news stories, in file order."""
     return [story for story in stories if story.source == "cnn"]

@@ -136,12 +136,13 @@ def _squad_sample_text(split, seed, items, pool, aux, negatives) -> str:
     )
 
 
-def coqa_plan(limit: int | None, seed: int, ablations: bool) -> Plan:
-    """CoQA turns with their history (primary), without it, the baseline and ablations."""
+def coqa_plan(limit: int | None, seed: int, ablations: bool, domain: str | None = None) -> Plan:
+    """CoQA turns with their history (primary), without it, the baseline and ablations;
+    ``domain`` ("cnn", "wikipedia", ...) keeps only the dialogues of that source."""
     path = shared_data_dir() / ext.COQA_FILE
     if not path.is_file():
         return missing("coqa", path)
-    stories = ext.load_coqa(path)
+    stories = ext.stories_of(ext.load_coqa(path), domain)
     items = ext.coqa_items(stories, limit, seed)
     aux = subsample(items, AUX_FRACTION, seed + 2)
     primary = Condition(
@@ -167,8 +168,8 @@ def coqa_plan(limit: int | None, seed: int, ablations: bool) -> Plan:
         corpora={key: [doc] for key, doc in ext.coqa_documents(used).items()},
         samples=[
             f"coqa: the first {len(items)} turns ({unknown} 'unknown') of {len(used)} whole"
-            f" dialogues in a seeded order (seed {seed}); baseline and ablations on a seeded"
-            f" {len(aux)} of these turns"
+            f" {domain + ' ' if domain else ''}dialogues in a seeded order (seed {seed});"
+            f" baseline and ablations on a seeded {len(aux)} of these turns"
         ],
     )
 
@@ -249,9 +250,15 @@ def corpus_plan(limit: int | None, seed: int, split: str = "test") -> Plan:
 
 
 def build_plan(
-    which: str, limit: int | None, seed: int, ablations: bool, split: str = "test"
+    which: str,
+    limit: int | None,
+    seed: int,
+    ablations: bool,
+    split: str = "test",
+    domain: str | None = None,
 ) -> Plan:
-    """The plan for ``which``: one of SETS or EXTRA_SETS, or "all" (every one of SETS)."""
+    """The plan for ``which``: one of SETS or EXTRA_SETS, or "all" (every one of SETS);
+    ``domain`` restricts CoQA to one source of stories."""
     names = SETS if which == "all" else (which,)
     plan = Plan()
     for name in names:
@@ -264,7 +271,7 @@ def build_plan(
         elif name == "squad":
             plan.extend(squad_plan(n, seed, ablations, split))
         elif name == "coqa":
-            plan.extend(coqa_plan(n, seed, ablations))
+            plan.extend(coqa_plan(n, seed, ablations, domain))
         else:
             plan.extend(corpus_plan(n, seed, split))
     return plan

@@ -199,6 +199,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts.append(f"--split {args.split}")
     if args.ablations:
         parts.append("--ablations")
+    if getattr(args, "domain", None):
+        parts.append(f"--domain {args.domain}")
     return " ".join(parts)
 
 
@@ -209,7 +211,12 @@ def run(
     started = time.perf_counter()
     code = git_commit()  # before the run: the code it runs, even if HEAD moves meanwhile
     plan = build_plan(
-        args.set, args.limit, args.seed, args.ablations, getattr(args, "split", None) or "test"
+        args.set,
+        args.limit,
+        args.seed,
+        args.ablations,
+        getattr(args, "split", None) or "test",
+        getattr(args, "domain", None),
     )
     for note in plan.notes:
         print(note, file=sys.stderr)

@@ -16,7 +16,7 @@ from qa import pipeline as pipelines
 from qa.documents import checksum
 from qa.pipeline import Pipeline
 from qa.settings import PER_CALL_FIELDS, Settings
-from qa.types import Answer, Passage
+from qa.types import Answer, Document, Passage
 
 
 def _split_overrides(overrides: dict[str, Any]) -> Settings:
@@ -33,16 +33,18 @@ def answer(
     *,
     doc_ids: Collection[str] | None = None,
     text: str | None = None,
+    url: str | None = None,
     **overrides: Any,
 ) -> Answer:
     """Answer ``question`` about the corpus (the seed article by default).
 
     ``history`` holds the earlier user questions, oldest first. ``doc_ids`` restricts the
     answer to some articles of the corpus; ``text`` answers about that article instead
-    (pasted text; see ``qa.documents.extract`` for files and web pages). Keyword overrides are
-    Settings fields, e.g. ``answer(q, k=3)`` or ``answer(q, corpus_dir="articles/")``.
+    (pasted text; see ``qa.documents.extract`` for files and web pages), and ``url`` about
+    the article at that link (fetched on each call; see ``qa.documents.fetch``). Keyword
+    overrides are Settings fields, e.g. ``answer(q, k=3)`` or ``answer(q, corpus_dir="articles/")``.
     """
-    pipeline = _pipeline_for(overrides, text)
+    pipeline = _pipeline_for(overrides, text, url)
     return pipeline.answer(question, history, doc_ids=doc_ids, **_per_call(overrides))
 
 
@@ -52,10 +54,11 @@ def search(
     *,
     doc_ids: Collection[str] | None = None,
     text: str | None = None,
+    url: str | None = None,
     **overrides: Any,
 ) -> list[Passage]:
     """The k best passages for ``question``, each with its citation and stage scores."""
-    pipeline = _pipeline_for(overrides, text)
+    pipeline = _pipeline_for(overrides, text, url)
     return pipeline.search(question, k, doc_ids=doc_ids, **_per_call(overrides))
 
 
@@ -63,14 +66,16 @@ _TEXT_PIPELINES = 8  # articles given as text kept indexed, most recent first
 _text_pipelines: OrderedDict[tuple, Pipeline] = OrderedDict()
 
 
-def _pipeline_for(overrides: dict[str, Any], text: str | None) -> Pipeline:
-    """The shared pipeline for these settings, or one over ``text`` sharing its models."""
-    base = pipelines.get_pipeline(_split_overrides(overrides))
-    if text is None:
+def _pipeline_for(overrides: dict[str, Any], text: str | None, url: str | None) -> Pipeline:
+    """The shared pipeline for these settings, or one over ``text`` (or the article at
+    ``url``) sharing its models."""
+    settings = _split_overrides(overrides)
+    if text is not None and url is not None:
+        raise ValueError("give either text or url, not both")
+    document = _given_document(text, url, settings)  # before the models: a bad link fails fast
+    base = pipelines.get_pipeline(settings)
+    if document is None:
         return base
-    from qa.documents.extract import document_from_text
-
-    document = document_from_text(text)
     key = (id(base), checksum(document.text))
     with pipelines._lock:
         if key in _text_pipelines:
@@ -82,6 +87,20 @@ def _pipeline_for(overrides: dict[str, Any], text: str | None) -> Pipeline:
         while len(_text_pipelines) > _TEXT_PIPELINES:
             _text_pipelines.popitem(last=False)
     return derived
+
+
+def _given_document(text: str | None, url: str | None, settings: Settings) -> Document | None:
+    if url is not None:
+        from qa.documents.fetch import document_from_url, fetch_policy
+
+        if not isinstance(url, str) or not url.strip():
+            raise ValueError("url must be a link (http:// or https://), not an empty value")
+        return document_from_url(url, fetch_policy(settings))
+    if text is None:
+        return None
+    from qa.documents.extract import document_from_text
+
+    return document_from_text(text)
 
 
 def _per_call(overrides: dict[str, Any]) -> dict[str, Any]:

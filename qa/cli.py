@@ -22,14 +22,20 @@ def _check_question(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _pipeline(args: argparse.Namespace, settings: Settings):
-    """The corpus pipeline, or one over the --file article sharing its models."""
+    """The corpus pipeline, or one over the --file or --url article sharing its models."""
     from qa.pipeline import get_pipeline
 
     document = None
+    if getattr(args, "file", None) and getattr(args, "url", None):
+        raise ValueError("give --file or --url, not both")
     if getattr(args, "file", None):  # read before the models load: a bad file fails fast
         from qa.documents.extract import document_from_file
 
         document = document_from_file(Path(args.file))
+    elif getattr(args, "url", None):  # fetched before the models load, as a file is read
+        from qa.documents.fetch import document_from_url, fetch_policy
+
+        document = document_from_url(args.url, fetch_policy(settings))
     pipeline = get_pipeline(settings)
     return pipeline if document is None else pipeline.with_documents([document])
 
@@ -153,6 +159,11 @@ def _add_article_options(command: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="ask about this article instead of the corpus (.txt, .md or a saved .html page)",
     )
+    command.add_argument(
+        "--url",
+        metavar="URL",
+        help="ask about the article at this http(s) link (fetched, reduced like a saved page)",
+    )
 
 
 def _add_eval_and_serve(sub) -> None:
@@ -169,6 +180,9 @@ def _add_eval_and_serve(sub) -> None:
         choices=["dev", "test"],
         default="test",
         help="SQuAD articles: dev = 1-24 (tuning), test = 25-48 (reporting)",
+    )
+    evaluate.add_argument(
+        "--domain", help="CoQA: only the dialogues of this source (cnn, wikipedia, race, ...)"
     )
     evaluate.set_defaults(func=cmd_eval)
 

@@ -7,8 +7,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
+from qa.answering.answer_referent import answer_mention
 from qa.answering.compose import compose_answer
-from qa.answering.followup import resolve_history, resolve_next
+from qa.answering.followup import Turn, resolve_conversation
+from qa.answering.referents import Mention, Names, conversation_names
 from qa.documents import load_documents
 from qa.indexing.build import IndexReport, build_index, open_index
 from qa.indexing.folder import StoredIndex
@@ -288,12 +290,13 @@ class Pipeline:
         settings: Settings,
         doc_ids: Collection[str] | None = None,
     ) -> Answer:
-        def answer_of(earlier: str) -> str:  # a pronoun's referent: an earlier turn's answer
-            return self._answer(earlier, [], settings, doc_ids).text
+        def answer_of(turn: Turn) -> Mention | None:  # a pronoun's referent: an earlier answer
+            earlier = self._answer(turn.resolved, [], settings, doc_ids)
+            return _answer_mention(earlier, names)
 
+        names = conversation_names(self._scope(doc_ids)) if history else Names()
         # Earlier turns are resolved once: resolving can answer them again (pronoun referents).
-        earlier = resolve_history(history, answer_of)
-        resolved = resolve_next(question, earlier, answer_of) if history else question
+        earlier, resolved = resolve_conversation(history, question, answer_of, names)
         depth = max(settings.k, settings.rerank_depth) if one_pass(settings) else settings.k
         passages = self.retriever.search(resolved, depth, settings, doc_ids)
         if earlier and doc_ids is None and len(self.documents) > 1:
@@ -311,6 +314,21 @@ class Pipeline:
         return compose_answer(
             question, resolved, candidates, passages, settings, confidence, threshold
         )
+
+    def _scope(self, doc_ids: Collection[str] | None) -> list[Document]:
+        """The articles a conversation may be about: those asked of, else the whole corpus."""
+        if doc_ids is None:
+            return list(self.documents.values())
+        return [self.documents[d] for d in doc_ids if d in self.documents]
+
+
+def _answer_mention(answer: Answer, names: Names) -> Mention | None:
+    if answer.abstained or not answer.citations:
+        return None
+    cited = answer.citations[0]
+    if cited.start is None or cited.end is None:
+        return None
+    return answer_mention(answer.text, cited.text, cited.start, cited.end, names)
 
 
 def recent_turns(turns: Sequence[str], settings: Settings) -> list[str]:

@@ -3,8 +3,8 @@ its scope. Validation, the index/model field set and the CLI's choices are deriv
 
 Scope ``index``: changes the index (a different folder or a rebuild); ``model``: changes the
 loaded models; ``call``: may differ per call (``answer(q, k=3)``) on one loaded pipeline.
-The environment (MILVUS_TOKEN, QA_AUTH, QA_SHARED_DATA, XDG_CACHE_HOME) is read in
-``Environment.read`` and nowhere else.
+The environment (MILVUS_TOKEN, QA_AUTH, QA_SHARED_DATA, XDG_CACHE_HOME, QA_ALLOW_PRIVATE_URLS)
+is read in ``Environment.read`` and nowhere else.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Environment:
     auth: str = ""  # "user:password" for `qa serve`, the same as --auth
     shared_data: Path | None = None  # the shared data folder (holding external/ and train/)
     cache_home: Path | None = None  # XDG_CACHE_HOME: where a wheel install keeps its indexes
+    allow_private_urls: bool = False  # QA_ALLOW_PRIVATE_URLS=1, the same as the setting
 
     @classmethod
     def read(cls, env: Mapping[str, str] | None = None) -> Environment:
@@ -55,6 +56,7 @@ class Environment:
             auth=env.get("QA_AUTH", ""),
             shared_data=Path(shared).expanduser() if shared else None,
             cache_home=Path(cache).expanduser() if cache else None,
+            allow_private_urls=env.get("QA_ALLOW_PRIVATE_URLS", "").strip() == "1",
         )
 
 
@@ -215,6 +217,12 @@ class Settings:
     max_history_turns: int = setting(
         3, "earlier questions a follow-up is resolved against; 0: none", low=0, high=50
     )
+    allow_private_urls: bool = setting(
+        False,
+        "a link (qa ask --url, answer(url=...)) to a private, loopback, link-local or other "
+        "non-public address is refused: a server fetching links must not reach its own "
+        "network; QA_ALLOW_PRIVATE_URLS=1 turns it on too",
+    )
     topic_margin: float = setting(
         2.0,
         "cross-encoder logits (about one order of odds) another article's best passage must "
@@ -260,6 +268,9 @@ def _check_field(name: str, value: Any) -> None:
             raise ValueError(f"setting {name} must be one of {options}, not {value!r}")
     elif name == "abstain_threshold" and value is None:
         return
+    elif isinstance(default, bool):  # before int: a bool is an int in Python
+        if not isinstance(value, bool):
+            raise ValueError(f"setting {name} must be True or False, not {value!r}")
     elif isinstance(default, int):
         _check_number(name, value, meta, whole=True)
     elif isinstance(default, float) or name == "abstain_threshold":

@@ -660,3 +660,16 @@ def test_runner_smoke_on_article_questions(tmp_path: Path) -> None:
             assert _in_unit_interval(row[key]), (row["label"], key)
     assert (out / "chart.png").read_bytes()[:8] == PNG_MAGIC
     assert SEED_CORPUS in summary["stamp"]["fingerprints"]
+
+
+def test_coqa_domain_keeps_only_that_source(shared: Path) -> None:
+    data = coqa_json()
+    data["data"][2]["source"] = "race"
+    (shared / ext.COQA_FILE).write_text(json.dumps(data), encoding="utf-8")
+    cnn = build_plan("coqa", limit=None, seed=1, ablations=False, domain="cnn")
+    assert {i.corpus for i in cnn.conditions[0].items} == {"coqa/s0", "coqa/s1"}
+    assert "cnn dialogues" in cnn.samples[0]
+    race = build_plan("coqa", limit=None, seed=1, ablations=False, domain="race")
+    assert {i.corpus for i in race.conditions[0].items} == {"coqa/s2"}
+    with pytest.raises(ValueError, match="unknown CoQA domain 'news'; choose from cnn, race"):
+        build_plan("coqa", limit=None, seed=1, ablations=False, domain="news")

@@ -1,7 +1,10 @@
-"""Answering: follow-up questions made self-contained (``followup``), candidates composed into
-an Answer (``compose``), and a conversation exported as Markdown or JSON (``export``).
+"""Answering: follow-up questions made self-contained (``followup``, with the pronoun rules in
+``pronouns``, what an article says of its names in ``referents`` and an earlier answer as an
+antecedent in ``answer_referent``), candidates composed into an Answer (``compose``), and a
+conversation exported as Markdown or JSON (``export``).
 """
 
+from qa.answering.answer_referent import answer_mention
 from qa.answering.compose import (
     compose_answer,
     rank_alternatives,
@@ -14,20 +17,26 @@ from qa.answering.export import (
     escape_markdown,
 )
 from qa.answering.followup import (
+    AnswerOf,
+    Turn,
     resolve,
-    resolve_history,
-    resolve_next,
+    resolve_conversation,
 )
+from qa.answering.referents import Mention, names_in
 
 __all__ = [
+    "AnswerOf",
+    "Mention",
+    "Turn",
+    "answer_mention",
     "compose_answer",
     "confidence_level",
     "conversation_json",
     "conversation_markdown",
     "escape_markdown",
+    "names_in",
     "rank_alternatives",
     "resolve",
-    "resolve_history",
-    "resolve_next",
+    "resolve_conversation",
     "supporting_citations",
 ]

@@ -180,6 +180,22 @@ def _decode_html(data: bytes, name: str) -> str:
         ) from err
 
 
+def document_from_page(data: bytes, name: str, charset: str | None = None) -> Document:
+    """A Document from a fetched page's bytes: decoded by the charset its server gave, else
+    as a saved page is (UTF-8, else the charset its <meta> declares)."""
+    if len(data) > MAX_HTML_BYTES:
+        raise CorpusError(f"{name}: {len(data):,} bytes is over the {MAX_HTML_BYTES:,}-byte limit")
+    if b"\x00" in data:
+        raise CorpusError(f"{name}: looks binary (NUL bytes), not a web page")
+    if charset:
+        try:
+            codec = codecs.lookup(charset).name
+            return document_from_html(data.decode(_BROWSER_CODECS.get(codec, codec)), name)
+        except (LookupError, UnicodeDecodeError):
+            pass  # a wrong header is common; the page's own declaration may be right
+    return document_from_html(_decode_html(data, name), name)
+
+
 def _byte_limit(name: str) -> int:
     """The size limit for a file of this name; CorpusError for a type that cannot be read."""
     suffix = PurePath(name).suffix.lower()
