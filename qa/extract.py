@@ -16,6 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from qa.documents import CorpusError, is_boilerplate, make_document
+from qa.extract_guard import TRAFILATURA_SECONDS, bounded_extract
 from qa.types import Document
 
 # A long feature is ~60 kB of text; 1 MB is far above any article and keeps a paste that
@@ -129,7 +130,8 @@ def document_from_html(html: str, name: str) -> Document:
         )
     no_article = CorpusError(f"{name}: no article text found in this HTML page")
     tree = _parse(html)
-    extracted = None if tree is None else _extract(tree)
+    # Bounded in time: trafilatura is far too slow on some pages (qa.extract_guard).
+    extracted = None if tree is None else bounded_extract(tree, _extract, TRAFILATURA_SECONDS)
     if tree is None or extracted is None:
         raise no_article
     # trafilatura's title (og:title, JSON-LD, <h1> or <title> less the site name), else <title>
