@@ -182,6 +182,13 @@ def _add_eval_and_serve(sub) -> None:
     serve.add_argument(
         "--no-auth", action="store_true", help="serve off loopback without a login (not advised)"
     )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="a name this server is reached by, besides localhost and --host (repeatable; "
+        "or QA_ALLOWED_HOSTS, comma-separated); other Host headers are refused",
+    )
     serve.set_defaults(func=cmd_serve)
 
 

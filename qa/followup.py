@@ -37,7 +37,7 @@ class Mention:
 
 def mentions(question: str) -> list[Mention]:
     """Named entities of a question, then its noun phrases that are not pronouns or wh-words."""
-    doc = parse(question)
+    doc = parse(question, keep=False)
     found = [Mention(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
     covered = {i for e in doc.ents for i in range(e.start, e.end)}
     for chunk in doc.noun_chunks:
@@ -85,7 +85,7 @@ def replace_pronouns(
     ``fallback`` (called at most when needed) supplies the previous turn's answer, the referent
     when no mention fits: "he" after "Who directs the Carnegie Center?" is its answer.
     """
-    doc = parse(question)
+    doc = parse(question, keep=False)
     pieces, cursor = [], 0
     for token in doc:
         word = token.lower_

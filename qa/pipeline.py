@@ -12,6 +12,7 @@ from qa.documents import load_documents
 from qa.embedding import Embedder, load_embedder
 from qa.followup import resolve_history, resolve_next
 from qa.indexing import IndexReport, build_index, open_index
+from qa.nlp import ParseCache, using
 from qa.reader import Reader, SentenceReader, SpanReader
 from qa.rerank import load_cross_encoder
 from qa.retrieval import Retriever, prefer_article
@@ -76,6 +77,7 @@ class Pipeline:
         self._span_models: dict[str, SpanModel] = {}
         # The models' tokenizers are not safe to call from several threads at once.
         self._lock = threading.RLock()
+        self.parse_cache = ParseCache()  # this corpus's paragraphs, parsed (qa.nlp)
         self._attach(index, embedder)
 
     def _attach(self, index: StoredIndex, embedder: Embedder) -> None:
@@ -110,6 +112,7 @@ class Pipeline:
         derived.readers = self.readers
         derived._span_models = self._span_models
         derived._lock = self._lock
+        derived.parse_cache = ParseCache()  # its own: user text never enters the corpus's
         derived._attach(index or self.index_documents(documents), self.retriever.embedder)
         return derived
 
@@ -191,7 +194,7 @@ class Pipeline:
         turns = validate_history(history, settings.max_question_chars)
         validate_k(settings.k)
         doc_ids = validate_doc_ids(doc_ids)
-        with self._lock:
+        with self._lock, using(self.parse_cache):
             result = self._answer(question, turns[-settings.max_history_turns :], settings, doc_ids)
         return replace(result, multi_article=len(self.documents) > 1)
 
