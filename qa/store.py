@@ -114,10 +114,31 @@ INDEX_FILES = frozenset({FAISS_FILE, MILVUS_FILE, CHUNKS_FILE, BM25_DIR, MANIFES
 
 def is_replaceable(folder: Path) -> bool:
     """Only a missing folder, an empty one, or an index of ours may be replaced: a mistyped
-    index_dir (the corpus, a home folder) must never be moved aside and deleted."""
+    index_dir (the corpus, a home folder) must never be moved aside and deleted.
+
+    An index, even a damaged one, has at least two of its own entries and nothing else; a
+    lone ``manifest.json`` or ``bm25/`` is as likely a user's own (issue 16, M8), and so is a
+    ``bm25/`` holding anything but the flat .npy/.json files BM25 writes."""
     if not folder.exists():
         return True
-    return folder.is_dir() and {p.name for p in folder.iterdir()} <= INDEX_FILES
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    entries = list(folder.iterdir())
+    if not entries:
+        return True
+    names = {p.name for p in entries}
+    return names <= INDEX_FILES and len(names) >= 2 and _is_bm25_folder(folder / BM25_DIR)
+
+
+def _is_bm25_folder(folder: Path) -> bool:
+    if not folder.exists():
+        return True
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    return all(
+        p.is_file() and not p.is_symlink() and p.suffix in (".npy", ".json")
+        for p in folder.iterdir()
+    )
 
 
 def _swap_in(tmp: Path, folder: Path) -> None:

@@ -220,3 +220,46 @@ def test_loopback_means_loopback():
 
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("127.evil.example") and not is_loopback("0.0.0.0")  # m10
+
+
+# --- index folders (M8) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mine",
+    [
+        {"manifest.json": '{"manifest_version": 3}'},  # the probe's trap
+        {"bm25/notes.txt": "my notes"},
+        {"bm25/params.index.json": "{}"},  # a lone bm25/ is not an index either
+        {"manifest.json": "{}", "bm25/deep/notes.txt": "mine"},
+    ],
+    ids=["lone-manifest", "bm25-of-notes", "lone-bm25", "bm25-with-a-folder"],
+)
+def test_an_index_dir_that_is_not_exactly_an_index_is_never_replaced(
+    tmp_path: Path, corpus_dir: Path, fake_embedder, mine: dict
+):
+    from qa.documents import load_documents
+    from qa.indexing import open_index
+    from qa.settings import Settings
+
+    folder = tmp_path / "x"
+    for name, text in mine.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    stored, _ = open_index(load_documents(corpus_dir), Settings(), fake_embedder, folder)
+    assert len(stored.chunks) > 0  # answered from memory
+    for name, text in mine.items():
+        assert (folder / name).read_text() == text  # the user's files are where they were
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "x"]
+
+
+def test_a_damaged_index_is_still_replaced(tmp_path: Path, corpus_dir: Path, fake_embedder):
+    from qa.documents import load_documents
+    from qa.indexing import open_index
+    from qa.settings import Settings
+
+    documents, folder = load_documents(corpus_dir), tmp_path / "idx"
+    open_index(documents, Settings(), fake_embedder, folder)
+    (folder / "manifest.json").unlink()  # one entry gone: still an index, rebuilt
+    open_index(documents, Settings(), fake_embedder, folder)
+    assert (folder / "manifest.json").exists()
