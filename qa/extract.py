@@ -16,7 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from qa.documents import CorpusError, is_boilerplate, make_document
-from qa.extract_guard import TRAFILATURA_SECONDS, bounded_extract
+from qa.extract_guard import TRAFILATURA_SECONDS, bounded_blocks, bounded_extract
 from qa.types import Document
 
 # A long feature is ~60 kB of text; 1 MB is far above any article and keeps a paste that
@@ -75,7 +75,7 @@ def document_from_text(text: str, name: str = "pasted article") -> Document:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     if len(lines) > 1 and not _BLANK_LINE.search(text):
         text = "\n\n".join(lines)
-    return make_document(name, text)
+    return make_document(name, bounded_blocks(text, name, _BLANK_LINE))
 
 
 def _one_line(text: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
+
+from qa.documents import CorpusError
 
 TRAFILATURA_SECONDS = 4.0  # then the simple extraction takes over, with time to spare
 # Past these trafilatura's run time explodes (measured: 15,000 inline elements in one block
@@ -120,3 +123,40 @@ def bounded_extract(
             return extract(tree)
     except _OutOfTime:
         return simple_extract(backup)
+
+
+# --- bounded text (M4) ---------------------------------------------------------------------
+
+# spaCy parses a cited paragraph whole: one 1 MB paragraph took 45 s to answer the first
+# question about. Longer paragraphs are cut at a sentence end (else a space) near this size.
+MAX_PARAGRAPH_CHARS = 5_000
+# 1 MB of one-word paragraphs took 48 s and 170 MB to index; no article has this many.
+MAX_PARAGRAPHS = 3_000
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
+
+
+def cut_paragraph(block: str, limit: int = MAX_PARAGRAPH_CHARS) -> list[str]:
+    """``block`` in pieces of at most ``limit`` characters, cut after a sentence if one ends
+    in the second half of a piece, else at a space, else anywhere."""
+    pieces = []
+    while len(block) > limit:
+        window = block[:limit]
+        ends = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() > limit // 2]
+        cut = ends[-1] if ends else (window.rfind(" ") + 1 or limit)
+        pieces.append(block[:cut].strip())
+        block = block[cut:].strip()
+    return [*pieces, block] if block else pieces
+
+
+def bounded_blocks(text: str, name: str, blank_line: re.Pattern) -> str:
+    """``text`` with every over-long paragraph cut (``cut_paragraph``); CorpusError when it
+    has more than ``MAX_PARAGRAPHS`` paragraphs."""
+    blocks = [b for b in blank_line.split(text) if b.strip()]
+    if len(blocks) > MAX_PARAGRAPHS:
+        raise CorpusError(
+            f"{name}: the article has {len(blocks):,} paragraphs; the limit is "
+            f"{MAX_PARAGRAPHS:,} (is it an article?)"
+        )
+    if all(len(b) <= MAX_PARAGRAPH_CHARS for b in blocks):
+        return text
+    return "\n\n".join(piece for b in blocks for piece in cut_paragraph(b.strip()))

@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: gr.api reads the endpoints' annotations at run time.
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from html import escape
@@ -22,6 +23,9 @@ MODEL_LANE = "qa-models"
 # read in a child process, and the embedder is leased a small batch at a time (ui.indexer),
 # so a long article never holds the answers' lane (issue 16, C1).
 ARTICLE_LANE = {"concurrency_id": "qa-articles", "concurrency_limit": 1}
+# A conversation asks its questions one lease at a time, in a lane of its own: 20 long
+# questions with k=100 once held the answers' lane for 42 s (issue 16, M4).
+CONVERSATION_LANE = {"concurrency_id": "qa-conversations", "concurrency_limit": 1}
 Serving = PipelinePool | OwnArticle
 MakeArticle = Callable[[str, str | None, str], OwnArticle]
 
@@ -108,8 +112,8 @@ def register_api(
         }
 
     lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
-    for endpoint in (answer, conversation):
-        gr.api(endpoint, api_name=endpoint.__name__, **lane)
+    gr.api(answer, api_name="answer", **lane)
+    gr.api(conversation, api_name="conversation", **CONVERSATION_LANE)
     gr.api(use_article, api_name="use_article", **ARTICLE_LANE)
 
 
@@ -123,6 +127,8 @@ def _api_errors() -> Iterator[None]:
 
 
 MAX_CONVERSATION = 20  # questions per /conversation call; bounds one caller's work
+MAX_CONVERSATION_PASSAGES = 200  # questions x k: 20 questions at k=10, or 2 at k=100
+YIELD_SECONDS = 0.005  # between questions: a waiting user's question takes the replica first
 
 
 def converse(
@@ -133,7 +139,13 @@ def converse(
         raise ValueError("questions must be a non-empty list of questions, oldest first")
     if len(questions) > MAX_CONVERSATION:
         raise ValueError(f"at most {MAX_CONVERSATION} questions per conversation")
+    if isinstance(k, int) and len(questions) * k > MAX_CONVERSATION_PASSAGES:
+        raise ValueError(
+            f"{len(questions)} questions with k={k} read {len(questions) * k} passages; "
+            f"the limit is {MAX_CONVERSATION_PASSAGES} (ask fewer questions or lower k)"
+        )
     turns: list[Answer] = []
     for number, question in enumerate(questions):
         turns.append(ask(question, list(questions[:number]), k, settings, pool))
+        time.sleep(YIELD_SECONDS)  # each question leased a replica; let others have it now
     return turns
