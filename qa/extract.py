@@ -16,7 +16,12 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from qa.documents import CorpusError, is_boilerplate, make_document
-from qa.extract_guard import TRAFILATURA_SECONDS, bounded_blocks, bounded_extract
+from qa.extract_guard import (
+    TRAFILATURA_SECONDS,
+    bounded_blocks,
+    bounded_extract,
+    read_regular_file,
+)
 from qa.types import Document
 
 # A long feature is ~60 kB of text; 1 MB is far above any article and keeps a paste that
@@ -217,9 +222,8 @@ def document_from_file(path: Path) -> Document:
     try:
         # stat first: a huge file is refused without reading it into memory
         size = path.stat().st_size
-        if size > limit:
-            raise CorpusError(f"{path.name}: {size:,} bytes is over the {limit:,}-byte limit")
-        data = path.read_bytes()
     except OSError as err:
         raise CorpusError(f"{path.name}: cannot read the file ({err.strerror})") from err
-    return document_from_bytes(data, path.name)
+    if size > limit:
+        raise CorpusError(f"{path.name}: {size:,} bytes is over the {limit:,}-byte limit")
+    return document_from_bytes(read_regular_file(path, limit), path.name)

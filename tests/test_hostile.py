@@ -295,3 +295,23 @@ def test_a_conversation_is_bounded_in_questions_times_k():
 
     with pytest.raises(ValueError, match="the limit is 200"):
         converse(["x" * 1995] * 20, 100, None, object())  # 42 s on the model lane before
+
+
+# --- files that are not files (m9) ---------------------------------------------------------
+
+
+def test_a_fifo_or_a_device_is_refused_not_waited_on(tmp_path: Path):
+    import os
+
+    from qa.extract import document_from_file
+
+    fifo = tmp_path / "article.txt"
+    os.mkfifo(fifo)  # nobody writes: reading it used to block forever
+    started = time.perf_counter()
+    with pytest.raises(CorpusError, match="not a regular file"):
+        document_from_file(fifo)
+    link = tmp_path / "zero.txt"
+    link.symlink_to("/dev/zero")  # size 0, endless bytes
+    with pytest.raises(CorpusError, match="not a regular file"):
+        document_from_file(link)
+    assert time.perf_counter() - started < 2

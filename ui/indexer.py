@@ -23,6 +23,10 @@ from qa.types import Document
 BATCH = 16  # chunks embedded per lease of a replica: the most another question waits
 YIELD_SECONDS = 0.005
 INDEX_SECONDS = 10.0  # an article not indexed by then is refused (the target of issue 16)
+# Passages an own article may have. Embedding runs at ~18 passages/s on 2 busy cores (194 took
+# 10.8 s), so this is what fits the deadline with room for reading the page; ~84,000
+# characters, above a long feature (~60 kB). Checked before any work, from the text's size.
+MAX_CHUNKS = 120
 
 
 class LeasedEmbedder:
@@ -57,6 +61,20 @@ def index_in_turns(
 ) -> StoredIndex:
     """An in-memory index of ``document`` (as ``Pipeline.index_documents``), embedded a batch
     per lease; CorpusError once ``seconds`` have passed since ``started`` (monotonic)."""
+    settings = pool.replicas[0].settings
+    check_size(document, settings.chunk_size - settings.chunk_overlap)
     embedder = LeasedEmbedder(pool, started + seconds, document.id)
-    index, _ = build_index([document], pool.replicas[0].settings, embedder)
+    index, _ = build_index([document], settings, embedder)
     return index
+
+
+def check_size(document: Document, step: int) -> None:
+    """CorpusError at once, before chunking, for an article that cannot be indexed in time."""
+    estimate = len(document.text) // max(step, 1) + 1
+    if estimate > MAX_CHUNKS:
+        raise CorpusError(
+            f"{document.id}: the article is {len(document.text):,} characters (about "
+            f"{estimate:,} passages); your own article may have up to {MAX_CHUNKS} passages "
+            f"(~{MAX_CHUNKS * step:,} characters) so that it is ready within "
+            f"{INDEX_SECONDS:.0f} s"
+        )

@@ -19,6 +19,7 @@ from typing import Any
 
 from qa.documents import CorpusError
 from qa.extract import MAX_HTML_BYTES, document_from_bytes, document_from_text
+from qa.extract_guard import read_regular_file
 from qa.nlp import ParseCache, using
 from qa.pool import PipelinePool
 from qa.store import StoredIndex
@@ -161,7 +162,7 @@ def read_upload(path: str | os.PathLike, read_page: ReadPage = document_from_byt
             size = path.stat().st_size  # before reading: a huge file is refused unread
             if size > MAX_HTML_BYTES:
                 raise CorpusError(f"{path.name}: {size:,} bytes is over the limit")
-            data = path.read_bytes()
+            data = read_regular_file(path, MAX_HTML_BYTES)
         except OSError as err:
             raise CorpusError(f"{path.name}: cannot read the file ({err.strerror})") from err
     finally:
