@@ -75,7 +75,8 @@ _active: ContextVar[ParseCache | None] = ContextVar("qa_parse_cache", default=No
 def using(cache: ParseCache) -> Iterator[ParseCache]:
     """``parse`` fills ``cache`` inside this block (an outer ``using`` wins: a session's own
     cache is not replaced by the pipeline's it borrows)."""
-    token = _active.set(_active.get() or cache)
+    outer = _active.get()  # not `or`: an empty cache is falsy (__len__)
+    token = _active.set(cache if outer is None else outer)
     try:
         yield cache
     finally:

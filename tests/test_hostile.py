@@ -315,3 +315,36 @@ def test_a_fifo_or_a_device_is_refused_not_waited_on(tmp_path: Path):
     with pytest.raises(CorpusError, match="not a regular file"):
         document_from_file(link)
     assert time.perf_counter() - started < 2
+
+
+# --- memory that belongs to a session (M2) ------------------------------------------------
+
+
+def test_parses_belong_to_their_owner_and_are_freed_with_it(monkeypatch):
+    from qa import nlp
+
+    parsed = []
+    monkeypatch.setattr(nlp, "get_nlp", lambda: lambda text: parsed.append(text) or object())
+    assert not hasattr(nlp.parse, "cache_info")  # was a process-wide lru_cache(4096)
+    nlp.parse("A paragraph of a user's article.")
+    nlp.parse("A paragraph of a user's article.")
+    assert len(parsed) == 2  # no cache active: kept by nobody
+    mine, corpus = nlp.ParseCache(max_chars=100), nlp.ParseCache()
+    with nlp.using(mine), nlp.using(corpus):  # the session's cache wins over the pipeline's
+        first = nlp.parse("x" * 40)
+        assert nlp.parse("x" * 40) is first and len(mine) == 1 and len(corpus) == 0
+        nlp.parse("y" * 40)
+        nlp.parse("z" * 40)  # past 100 characters: the oldest goes
+        nlp.parse("a question?", keep=False)
+    assert mine.chars <= 100 and len(mine) == 2 and len(corpus) == 0
+    nlp.parse("x" * 40)
+    assert len(parsed) == 6  # outside the block nothing is reused
+
+
+def test_an_own_article_carries_its_own_parse_cache():
+    from qa.documents import make_document
+    from ui.session import OwnArticle
+
+    one = OwnArticle(None, (make_document("a.txt", "A\n\nB."),), None)
+    two = OwnArticle(None, (make_document("a.txt", "A\n\nB."),), None)
+    assert one.parses is not two.parses  # dropped with its session, shared with nobody
