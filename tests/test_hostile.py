@@ -348,3 +348,17 @@ def test_an_own_article_carries_its_own_parse_cache():
     one = OwnArticle(None, (make_document("a.txt", "A\n\nB."),), None)
     two = OwnArticle(None, (make_document("a.txt", "A\n\nB."),), None)
     assert one.parses is not two.parses  # dropped with its session, shared with nobody
+
+
+def test_uploads_stop_when_the_upload_folder_is_full(tmp_path: Path):
+    from types import SimpleNamespace
+
+    from ui.guard import MAX_UPLOAD_FILES
+
+    app = SimpleNamespace(uploaded_file_dir=str(tmp_path))
+    multipart = [(b"content-type", b"multipart/form-data; boundary=x")]
+    assert guard_call("/gradio_api/upload", [b"--x--"], headers=multipart, app=app)[0] == 200
+    for number in range(MAX_UPLOAD_FILES + 1):  # strays nobody read (M6: 279 MB/s before)
+        (tmp_path / f"stray-{number}.txt").write_bytes(b"x")
+    status, body = guard_call("/gradio_api/upload", [b"--x--"], headers=multipart, app=app)
+    assert status == 503 and b"uploads are waiting" in body

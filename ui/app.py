@@ -225,9 +225,9 @@ def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY
     pool = PipelinePool(settings, workers)  # load once, before any question
     articles = SessionArticles()
     make = article_maker(pool)
-    # Cached files (uploads) older than 10 minutes are deleted every 10 minutes: an upload
-    # is read at once, so only a stray one (never handed to us) could linger that long.
-    blocks = {"title": "Ask the article", "analytics_enabled": False, "delete_cache": (600, 600)}
+    # Cached files (uploads) older than 5 minutes are deleted every minute: an upload is read
+    # at once, so only a stray one (never handed to us) lingers; the guard bounds them (M6).
+    blocks = {"title": "Ask the article", "analytics_enabled": False, "delete_cache": (60, 300)}
     with gr.Blocks(**blocks) as demo:
         gr.Markdown(HEADER)
         with gr.Row(equal_height=False, elem_id="qa-layout"):

@@ -10,10 +10,13 @@ cache sweep (ui.app), while the ones the app is handed are read and deleted at o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 from ui.policy import allowed_hosts, has_login, host_allowed, origin_allowed, route_refusal
@@ -32,6 +35,10 @@ MAX_ANONYMOUS_BYTES = 64 * 1024
 BODY_SECONDS = 30.0  # a body (5 MB at 170 KB/s) not received by then is refused (M5, m13)
 # Bodies held at once, all requests together: 300 stalled 2 MB bodies once held 573 MB.
 MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+# Uploads (M6): files waiting in Gradio's upload folder, and uploads being received at once.
+MAX_UPLOAD_DISK_BYTES = 32 * 1024 * 1024
+MAX_UPLOAD_FILES = 256
+MAX_UPLOADS_IN_FLIGHT = 4
 # A saved news page with its scripts and styles: qa.extract.MAX_HTML_BYTES plus the multipart
 # envelope.
 MAX_UPLOAD_BYTES = 5_000_000 + 64 * 1024
@@ -60,6 +67,7 @@ class RequestGuard:
         self.body_seconds = body_seconds
         self.max_buffered = max_buffered
         self.buffered = 0  # bytes of bodies held right now, all requests together
+        self.uploading = 0  # uploads being received right now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -75,6 +83,27 @@ class RequestGuard:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        if is_upload(scope):
+            await self.upload(scope, receive, send)
+            return
+        await self.bounded(scope, receive, send)
+
+    async def upload(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An upload, when the files waiting on disk and those arriving stay within bounds:
+        any page or client can post here, and a file stays until it is read or swept (M6)."""
+        folder = getattr(scope.get("app"), "uploaded_file_dir", None)
+        if self.uploading >= MAX_UPLOADS_IN_FLIGHT or (
+            folder and over_budget(Path(folder), MAX_UPLOAD_DISK_BYTES, MAX_UPLOAD_FILES)
+        ):
+            await refuse(send, 503, "Too many uploads are waiting; try again in a minute.")
+            return
+        self.uploading += 1
+        try:
+            await self.bounded(scope, receive, send)
+        finally:
+            self.uploading -= 1
+
+    async def bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.body_limit(scope)
         declared = header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -140,6 +169,23 @@ class RequestGuard:
             return 408, f"Request body not received within {self.body_seconds:.0f} s."
         finally:
             self.buffered -= size
+
+
+def is_upload(scope: Scope) -> bool:
+    return scope.get("path", "").rstrip("/").endswith("/upload")
+
+
+def over_budget(folder: Path, max_bytes: int, max_files: int) -> bool:
+    """Whether the files under ``folder`` pass either bound; stops counting as soon as they do."""
+    size = files = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            files += 1
+            with contextlib.suppress(OSError):
+                size += os.lstat(os.path.join(root, name)).st_size
+            if files > max_files or size > max_bytes:
+                return True
+    return False
 
 
 def logged_in(scope: Scope) -> bool:
