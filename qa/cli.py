@@ -85,6 +85,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"  {label}: {name}")
     for name in report.removed[:20]:
         print(f"  removed: {name}")
+    if report.save_error:  # m4: `qa index` is for saving; a failed save is a failure
+        print(f"error: the index was not saved: {report.save_error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -75,6 +75,8 @@ def document_from_text(text: str, name: str = "pasted article") -> Document:
     When there is no blank line at all but several lines, each non-empty line is taken as a
     paragraph. Text with any blank line is split on blank lines only, as files are.
     """
+    if not isinstance(text, str):  # m5: answer(q, text=123) raised AttributeError
+        raise CorpusError(f"{name}: the article must be text (a str), not {type(text).__name__}")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     _check_text(text, name)
     lines = [line.strip() for line in text.split("\n") if line.strip()]

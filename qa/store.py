@@ -86,6 +86,7 @@ def save_index(
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(folder)
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -153,6 +154,27 @@ def _swap_in(tmp: Path, folder: Path) -> None:
         os.rename(folder, backup)
     os.rename(tmp, folder)
     shutil.rmtree(backup, ignore_errors=True)
+
+
+def sweep_stale(folder: Path) -> None:
+    """Delete what killed builds left next to ``folder`` (m3): temporary folders of processes
+    that are gone, and a backup once the index it backed up is in place again."""
+    for tmp in folder.parent.glob(f".{folder.name}.tmp-*"):
+        pid = tmp.name.rpartition("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+    if folder.is_dir():
+        shutil.rmtree(_backup_path(folder), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _backup_path(folder: Path) -> Path:

@@ -362,3 +362,50 @@ def test_uploads_stop_when_the_upload_folder_is_full(tmp_path: Path):
         (tmp_path / f"stray-{number}.txt").write_bytes(b"x")
     status, body = guard_call("/gradio_api/upload", [b"--x--"], headers=multipart, app=app)
     assert status == 503 and b"uploads are waiting" in body
+
+
+# --- minor items ---------------------------------------------------------------------------
+
+
+def test_what_killed_builds_left_behind_is_swept(tmp_path: Path, corpus_dir: Path, fake_embedder):
+    import subprocess
+    import sys
+
+    from qa.documents import load_documents
+    from qa.indexing import open_index
+    from qa.settings import Settings
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    stale = tmp_path / f".idx.tmp-{gone}"  # a SIGKILLed build's temporary folder (m3)
+    stale.mkdir()
+    (stale / "chunks.jsonl").write_text("half written")
+    folder = tmp_path / "idx"
+    open_index(load_documents(corpus_dir), Settings(), fake_embedder, folder)
+    (tmp_path / ".idx.old").mkdir()  # a backup left after its index came back
+    open_index(load_documents(corpus_dir), Settings(), fake_embedder, folder, rebuild=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "idx"]
+
+
+def test_an_unsaved_index_is_reported_as_a_failure(tmp_path: Path, corpus_dir: Path, fake_embedder):
+    from qa.documents import load_documents
+    from qa.indexing import open_index
+    from qa.settings import Settings
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("keep me")  # not an index: the save is refused
+    _, report = open_index(load_documents(corpus_dir), Settings(), fake_embedder, folder)
+    assert "not an index" in report.save_error  # qa index exits 1 on it (m4)
+
+
+@pytest.mark.parametrize("text", [123, None, b"bytes", ["list"]])
+def test_an_article_that_is_not_text_is_a_clear_error(text):
+    from qa.extract import document_from_text
+
+    with pytest.raises(CorpusError, match="must be text"):  # m5: an AttributeError before
+        document_from_text(text)
