@@ -409,3 +409,18 @@ def test_an_article_that_is_not_text_is_a_clear_error(text):
 
     with pytest.raises(CorpusError, match="must be text"):  # m5: an AttributeError before
         document_from_text(text)
+
+
+@pytest.mark.slow
+def test_the_index_dir_trap_through_the_command_line(tmp_path: Path, capsys):
+    # The probe's M8 reproducer: mkdir x && echo '{"manifest_version":3}' > x/manifest.json
+    # && qa --index-dir x index. The folder was deleted and replaced, and qa said 0.
+    from qa import cli
+
+    trap = tmp_path / "x"
+    trap.mkdir()
+    (trap / "manifest.json").write_text('{"manifest_version":3}')
+    code = cli.main(["--index-dir", str(trap), "index"])
+    assert code == 1 and "not saved" in capsys.readouterr().err  # m4
+    assert sorted(p.name for p in trap.iterdir()) == ["manifest.json"]
+    assert (trap / "manifest.json").read_text() == '{"manifest_version":3}'
