@@ -263,7 +263,12 @@ def file_sha256(path: Path) -> str:
 def verify_checksums(folder: Path, manifest: Manifest) -> None:
     """IndexLoadError unless every file is byte for byte as written."""
     required = {CHUNKS_FILE, FAISS_FILE if manifest.vector_kind != "milvus" else MILVUS_FILE}
+    # m2: every BM25 file too; a manifest without their checksums once let edited scores in.
+    bm25 = folder / BM25_DIR
+    required |= {f"{BM25_DIR}/{p.name}" for p in bm25.iterdir()} if bm25.is_dir() else set()
     missing = required - set(manifest.checksums)
+    if not any(name.startswith(f"{BM25_DIR}/") for name in manifest.checksums):
+        missing.add(f"{BM25_DIR}/")
     if missing:
         raise IndexLoadError(f"corrupt index in {folder}: no checksum for {sorted(missing)}")
     for name, expected in manifest.checksums.items():

@@ -424,3 +424,23 @@ def test_the_index_dir_trap_through_the_command_line(tmp_path: Path, capsys):
     assert code == 1 and "not saved" in capsys.readouterr().err  # m4
     assert sorted(p.name for p in trap.iterdir()) == ["manifest.json"]
     assert (trap / "manifest.json").read_text() == '{"manifest_version":3}'
+
+
+def test_bm25_files_without_checksums_are_not_used(
+    tmp_path: Path, corpus_dir: Path, fake_embedder, caplog
+):
+    import json
+    import logging
+
+    from qa.documents import load_documents
+    from qa.indexing import open_index
+    from qa.settings import Settings
+
+    documents, folder = load_documents(corpus_dir), tmp_path / "idx"
+    open_index(documents, Settings(), fake_embedder, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["checksums"] = {k: v for k, v in manifest["checksums"].items() if "bm25" not in k}
+    (folder / "manifest.json").write_text(json.dumps(manifest))  # m2: then edit the scores
+    with caplog.at_level(logging.WARNING, logger="qa.indexing"):
+        _, report = open_index(documents, Settings(), fake_embedder, folder)
+    assert not report.loaded and any("no checksum" in r.getMessage() for r in caplog.records)
