@@ -444,3 +444,14 @@ def test_bm25_files_without_checksums_are_not_used(
     with caplog.at_level(logging.WARNING, logger="qa.indexing"):
         _, report = open_index(documents, Settings(), fake_embedder, folder)
     assert not report.loaded and any("no checksum" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("char", ["\u0085", "\u009b", "\ufffe", "\uffff", "\u202e", "\u2066"])
+def test_invisible_and_reordering_characters_are_refused(char):
+    from qa.validation import validate_history, validate_question
+
+    with pytest.raises(ValueError, match=f"U\\+{ord(char):04X}"):  # m8: accepted before
+        validate_question(f"Who {char}is it?", 2000)
+    with pytest.raises(ValueError, match=r"^history item 2 holds"):  # was reported as "question"
+        validate_history(["Who?", f"And {char}then?"], 2000)
+    assert validate_question("Qui est-ce\u200f ?", 2000)  # a right-to-left mark is text
