@@ -112,7 +112,9 @@ def guard_call(
     scope = {"type": "http", "path": path, "method": method, "headers": list(headers)}
     if app is not None:
         scope["app"] = app
-    asyncio.run(RequestGuard(echo, **guard_options)(scope, receive, send))
+    guard = guard_options.pop("guard", None) or RequestGuard(echo, **guard_options)
+    guard.app = echo
+    asyncio.run(guard(scope, receive, send))
     return sent[0]["status"], sent[1]["body"]
 
 
@@ -455,3 +457,17 @@ def test_invisible_and_reordering_characters_are_refused(char):
     with pytest.raises(ValueError, match=r"^history item 2 holds"):  # was reported as "question"
         validate_history(["Who?", f"And {char}then?"], 2000)
     assert validate_question("Qui est-ce\u200f ?", 2000)  # a right-to-left mark is text
+
+
+def test_login_guesses_are_throttled_per_client():
+    from ui.policy import Throttle
+
+    throttle = Throttle(limit=3, window=60)
+    assert [throttle.allow("10.0.0.1", t) for t in (0, 1, 2, 3)] == [True, True, True, False]
+    assert throttle.allow("10.0.0.2", 3)  # another client
+    assert throttle.allow("10.0.0.1", 61)  # a minute later
+    from ui.guard import RequestGuard
+
+    guard = RequestGuard(None)
+    status = [guard_call("/login", [b"user=a&pw=b"], guard=guard)[0] for _ in range(11)]
+    assert status == [200] * 10 + [429]  # through the guard: 117 guesses/s before (m12)

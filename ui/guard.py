@@ -19,7 +19,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from ui.policy import allowed_hosts, has_login, host_allowed, origin_allowed, route_refusal
+from ui.policy import (
+    Throttle,
+    allowed_hosts,
+    has_login,
+    host_allowed,
+    origin_allowed,
+    route_refusal,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,6 +42,7 @@ MAX_ANONYMOUS_BYTES = 64 * 1024
 BODY_SECONDS = 30.0  # a body (5 MB at 170 KB/s) not received by then is refused (M5, m13)
 # Bodies held at once, all requests together: 300 stalled 2 MB bodies once held 573 MB.
 MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+LOGINS_PER_MINUTE = 10  # login attempts per client address (m12: 117 guesses/s before)
 # Uploads (M6): files waiting in Gradio's upload folder, and uploads being received at once.
 MAX_UPLOAD_DISK_BYTES = 32 * 1024 * 1024
 MAX_UPLOAD_FILES = 256
@@ -68,6 +76,7 @@ class RequestGuard:
         self.max_buffered = max_buffered
         self.buffered = 0  # bytes of bodies held right now, all requests together
         self.uploading = 0  # uploads being received right now
+        self.logins = Throttle(LOGINS_PER_MINUTE, 60.0)  # per client address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -130,6 +139,10 @@ class RequestGuard:
             return 403, "Requests from other sites' pages are not served."
         if path.endswith("/upload_progress"):
             return 403, "Upload progress is not served."
+        if path.endswith("/login") and scope.get("method") == "POST":
+            client = (scope.get("client") or ("",))[0]
+            if not self.logins.allow(client, time.monotonic()):
+                return 429, "Too many login attempts; wait a minute."
         if path.endswith("/upload"):
             content_type = header(scope, b"content-type") or ""
             if scope.get("method") != "POST" or not content_type.startswith("multipart/form-data"):
