@@ -471,3 +471,17 @@ def test_login_guesses_are_throttled_per_client():
     guard = RequestGuard(None)
     status = [guard_call("/login", [b"user=a&pw=b"], guard=guard)[0] for _ in range(11)]
     assert status == [200] * 10 + [429]  # through the guard: 117 guesses/s before (m12)
+
+
+def test_a_long_cited_paragraph_is_shown_in_part_so_the_chat_stays_small():
+    from qa.types import Citation
+    from ui import render
+
+    text = "word " * 80_000 + "Ivan Petrenko said so. " + "word " * 80_000  # 800 KB
+    start = text.index("Ivan Petrenko")
+    citation = Citation("a.txt", 3, text, start, start + len("Ivan Petrenko"), 1.0)
+    html = render.source_html(citation)
+    assert len(html) < 3 * render.SOURCE_CHARS  # m1: the whole paragraph, every turn, before
+    assert "<mark>Ivan Petrenko</mark>" in html and html.count("…") == 2
+    short = Citation("a.txt", 1, "Ivan Petrenko said so.", 0, 13, 1.0)
+    assert "<mark>Ivan Petrenko</mark> said so." in render.source_html(short)
