@@ -485,3 +485,18 @@ def test_a_long_cited_paragraph_is_shown_in_part_so_the_chat_stays_small():
     assert "<mark>Ivan Petrenko</mark>" in html and html.count("…") == 2
     short = Citation("a.txt", 1, "Ivan Petrenko said so.", 0, 13, 1.0)
     assert "<mark>Ivan Petrenko</mark> said so." in render.source_html(short)
+
+
+def test_the_pages_own_unqueued_events_are_the_only_run_calls():
+    from types import SimpleNamespace
+
+    fns = {3: SimpleNamespace(queue=False), 10: SimpleNamespace(queue=True)}  # 10: the models
+    app = SimpleNamespace(get_blocks=lambda: SimpleNamespace(fns=fns))
+
+    def run(body: bytes) -> int:
+        return guard_call("/gradio_api/run/predict", [body], app=app, max_body=1000)[0]
+
+    assert run(b'{"fn_index": 3, "data": [], "session_hash": "s1"}') == 200  # clear, pick, ...
+    assert run(b'{"fn_index": 10, "data": [], "session_hash": "s1"}') == 403  # M1: fn_index=10
+    assert run(b'{"fn_index": 3, "data": []}') == 403  # C2: no session, one shared key
+    assert run(b'{"fn_index": true, "data": [], "session_hash": "s1"}') == 403

@@ -24,8 +24,10 @@ from ui.policy import (
     allowed_hosts,
     has_login,
     host_allowed,
+    is_page_event,
     origin_allowed,
     route_refusal,
+    unqueued_call_refusal,
 )
 
 Scope = MutableMapping[str, Any]
@@ -122,6 +124,11 @@ class RequestGuard:
         if isinstance(body, tuple):
             await refuse(send, *body)
             return
+        if is_page_event(scope.get("path", "").rstrip("/")):
+            problem = check_page_event(scope, body)
+            if problem:
+                await refuse(send, 403, problem)
+                return
         problem = check_api_call(scope, body)
         if problem:
             await refuse(send, 422, problem)
@@ -207,6 +214,18 @@ def logged_in(scope: Scope) -> bool:
     if app is None or getattr(app, "auth", None) is None:
         return True
     return has_login(header(scope, b"cookie"), getattr(app, "tokens", {}))
+
+
+def check_page_event(scope: Scope, body: list[Message]) -> str | None:
+    """What is wrong with a /run/predict call (an unqueued event of the page), or None."""
+    blocks = getattr(scope.get("app"), "get_blocks", lambda: None)()
+    fns = getattr(blocks, "fns", {})
+    unqueued = frozenset(i for i, fn in fns.items() if not getattr(fn, "queue", True))
+    try:
+        parsed = json.loads(b"".join(m.get("body", b"") for m in body))
+    except (ValueError, RecursionError):
+        return "send a JSON body"
+    return unqueued_call_refusal(parsed, unqueued)
 
 
 def check_api_call(scope: Scope, body: list[Message]) -> str | None:

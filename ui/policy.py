@@ -23,8 +23,19 @@ _CALL = re.compile(r"^(?:/gradio_api)?/call/([^/]+)(?:/[^/]+)?/?$")
 _TOKEN_COOKIE = re.compile(r"^access-token(?:-unsecure)?(?:-[\w-]+)?$")
 
 
+# The page itself calls its unqueued events (clear, pick an article, examples) here, by
+# fn_index; the guard lets through only those, for a session (unqueued_call_refusal).
+_PAGE_EVENTS = re.compile(r"^(?:/gradio_api)?/run/predict$")
+
+
+def is_page_event(path: str) -> bool:
+    return bool(_PAGE_EVENTS.match(path))
+
+
 def route_refusal(path: str) -> str | None:
     """Why ``path`` is not served (a 403 message), or None."""
+    if is_page_event(path):
+        return None  # decided on its body: unqueued_call_refusal
     if _DIRECT.match(path):
         return (
             "direct calls are not served: use gradio_client, or POST /gradio_api/call/<name> "
@@ -35,6 +46,19 @@ def route_refusal(path: str) -> str | None:
         return (
             f"no public endpoint {call.group(1)!r}; the endpoints are {', '.join(sorted(PUBLIC))}"
         )
+    return None
+
+
+def unqueued_call_refusal(body: object, unqueued: frozenset[int]) -> str | None:
+    """Why a /run/predict body is refused, or None: it must name one of the ``unqueued``
+    events (cheap UI updates, never the models) and a session of its own."""
+    if not isinstance(body, dict):
+        return "send a JSON object"
+    fn_index, session = body.get("fn_index"), body.get("session_hash")
+    if isinstance(fn_index, bool) or fn_index not in unqueued:
+        return "only the page's own unqueued events are served here; use /gradio_api/call/<name>"
+    if not isinstance(session, str) or not session:
+        return "send the page's session_hash"
     return None
 
 
