@@ -192,3 +192,20 @@ def test_a_long_cited_paragraph_is_shown_in_part_so_the_chat_stays_small():
     assert "<mark>Ivan Petrenko</mark>" in html and html.count("…") == 2
     short = Citation("a.txt", 1, "Ivan Petrenko said so.", 0, 13, 1.0)
     assert "<mark>Ivan Petrenko</mark> said so." in render.source_html(short)
+
+
+def test_a_dropped_article_is_announced_in_the_chat_not_swapped():
+    from types import SimpleNamespace
+
+    from ui import app
+    from ui.session import IDLE_MESSAGE, ArticleGone
+
+    class Dropped:  # the store, after this session's article idled out (M3)
+        def get(self, session):
+            raise ArticleGone(IDLE_MESSAGE)
+
+    on_ask = app._ask_handler(None, object(), Dropped())
+    request = SimpleNamespace(session_hash="s1")
+    box, chat, history, _, turns = on_ask("Who?", [], [], 5, True, [], "", request)
+    assert box == "Who?" and history == [] and turns == []
+    assert "dropped after an hour unused" in chat[-1]["content"]

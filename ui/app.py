@@ -106,9 +106,9 @@ def respond(
     return "", chat + turn, [*history, question], article, [*turns, result]
 
 
-def _wire_chat(
-    chat: ChatPanel, pane: ArticlePanel, settings: Settings, pool: PipelinePool, articles
-) -> None:
+def _ask_handler(settings: Settings, pool: PipelinePool, articles: SessionArticles):
+    """The chat's submit handler: the session's own article, else the corpus."""
+
     def on_ask(message, chat_value, history, k, show, turns, doc_id, request: gr.Request):
         try:
             serving = serving_for(pool, articles, request)
@@ -119,6 +119,14 @@ def _wire_chat(
         return respond(
             message, chat_value, history, k, show, settings, serving, turns=turns, doc_id=scope
         )
+
+    return on_ask
+
+
+def _wire_chat(
+    chat: ChatPanel, pane: ArticlePanel, settings: Settings, pool: PipelinePool, articles
+) -> None:
+    on_ask = _ask_handler(settings, pool, articles)
 
     def on_clear(doc_id: str, request: gr.Request):
         documents = _documents_for(pool, articles, request)
