@@ -162,3 +162,20 @@ def test_the_eviction_attempt_leaves_every_live_article(server):
     assert refused is not None and refused < 16, "one client filled the store"
     assert "limit" in json.dumps(data)
     assert "7391" in said(call(server, "answer", [QUESTION, None, 5], session=victim))
+
+
+def test_with_a_login_nothing_large_is_held_before_it(real_settings):
+    # M5: with --auth, 100 stalled unauthenticated uploads held +555 MB.
+    demo = app.build_app(real_settings)
+    url = serve.launch(demo, port=serve.free_port(), block=False, auth=("ann", "s3cret-pw"))
+    try:
+        base, big = url.rstrip("/"), b"x" * 200_000
+        anonymous = httpx.post(f"{base}/gradio_api/queue/join", content=big, timeout=30)
+        assert anonymous.status_code == 413
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            login = browser.post("/login", data={"username": "ann", "password": "s3cret-pw"})
+            assert login.status_code in (200, 302, 303)
+            reply = browser.post("/gradio_api/queue/join", content=big)
+            assert reply.status_code not in (401, 413)  # read, then judged by Gradio
+    finally:
+        demo.close()
