@@ -91,6 +91,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"  {label}: {name}")
     for name in report.removed[:20]:
         print(f"  removed: {name}")
+    if report.save_error:  # m4: `qa index` is for saving; a failed save is a failure
+        print(f"error: the index was not saved: {report.save_error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -201,6 +204,13 @@ def _add_eval_and_serve(sub) -> None:
     )
     serve.add_argument(
         "--no-auth", action="store_true", help="serve off loopback without a login (not advised)"
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="a name this server is reached by, besides localhost and --host (repeatable; "
+        "or QA_ALLOWED_HOSTS, comma-separated); other Host headers are refused",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -18,6 +18,7 @@ from qa.indexing.refresh import IndexWatch, load_current
 from qa.indexing.vectors.milvus_calls import CollectionMissing
 from qa.reading.baselines.readers import SentenceReader, SpanReader
 from qa.reading.candidates import Reader
+from qa.reading.nlp import ParseCache, using
 from qa.reading.span_models import SpanModel
 from qa.retrieval.embedders import Embedder, load_embedder
 from qa.retrieval.hybrid import Retriever, prefer_article
@@ -128,6 +129,8 @@ class Pipeline:
     ) -> None:
         self.models = models
         self.settings = settings
+        # Its own parses (qa.reading.nlp): a user's article never enters another's cache.
+        self.parse_cache = ParseCache()
         self._watch: IndexWatch | None = None  # in-memory indexes have nothing to follow
         self.documents = {doc.id: doc for doc in documents}
         self.index_report = report
@@ -279,7 +282,7 @@ class Pipeline:
         validate_k(settings.k)
         doc_ids = validate_doc_ids(doc_ids)
         earlier = recent_turns(turns, settings)
-        with self._lock:
+        with self._lock, using(self.parse_cache):
             result = self._current(lambda: self._answer(question, earlier, settings, doc_ids))
         return replace(result, multi_article=len(self.documents) > 1)
 

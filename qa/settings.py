@@ -3,8 +3,8 @@ its scope. Validation, the index/model field set and the CLI's choices are deriv
 
 Scope ``index``: changes the index (a different folder or a rebuild); ``model``: changes the
 loaded models; ``call``: may differ per call (``answer(q, k=3)``) on one loaded pipeline.
-The environment (MILVUS_TOKEN, QA_AUTH, QA_SHARED_DATA, XDG_CACHE_HOME, QA_ALLOW_PRIVATE_URLS)
-is read in ``Environment.read`` and nowhere else.
+The environment (MILVUS_TOKEN, QA_AUTH, QA_SHARED_DATA, XDG_CACHE_HOME, QA_ALLOW_PRIVATE_URLS,
+QA_ALLOWED_HOSTS) is read in ``Environment.read`` and nowhere else.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ class Environment:
     shared_data: Path | None = None  # the shared data folder (holding external/ and train/)
     cache_home: Path | None = None  # XDG_CACHE_HOME: where a wheel install keeps its indexes
     allow_private_urls: bool = False  # QA_ALLOW_PRIVATE_URLS=1, the same as the setting
+    # QA_ALLOWED_HOSTS: Host names `qa serve` answers besides loopback names and --host
+    # (comma-separated), the same as --allowed-host
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, env: Mapping[str, str] | None = None) -> Environment:
@@ -57,6 +60,9 @@ class Environment:
             shared_data=Path(shared).expanduser() if shared else None,
             cache_home=Path(cache).expanduser() if cache else None,
             allow_private_urls=env.get("QA_ALLOW_PRIVATE_URLS", "").strip() == "1",
+            allowed_hosts=tuple(
+                n.strip() for n in env.get("QA_ALLOWED_HOSTS", "").split(",") if n.strip()
+            ),
         )
 
 

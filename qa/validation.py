@@ -8,25 +8,31 @@ from typing import Any
 
 # Lone surrogates cannot be encoded (tokenizers and spaCy fail on them); control characters
 # other than tab and newlines are never part of a question.
-_BAD_CHARS = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# m8: also C1 controls (U+0085, U+009B: a terminal's CSI), noncharacters (U+FFFE, U+FFFF,
+# U+FDD0-U+FDEF) and bidi overrides/isolates, which reorder how the question is displayed.
+_BAD_CHARS = re.compile(
+    r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff"
+    r"\u202a-\u202e\u2066-\u2069]"
+)
 
 
-def validate_question(question: object, max_chars: int) -> str:
-    """The question stripped of surrounding whitespace, or ValueError saying what is wrong."""
+def validate_question(question: object, max_chars: int, label: str = "question") -> str:
+    """The question stripped of surrounding whitespace, or ValueError saying what is wrong
+    (``label`` names it in the message: "question", or "history item 2")."""
     if not isinstance(question, str):
-        raise ValueError(f"question must be text (str), not {type(question).__name__}")
+        raise ValueError(f"{label} must be text (str), not {type(question).__name__}")
     text = question.strip()
     bad = _BAD_CHARS.search(text)
     if bad:
         raise ValueError(
-            f"question holds an invalid character (U+{ord(bad.group()):04X} at position "
+            f"{label} holds an invalid character (U+{ord(bad.group()):04X} at position "
             f"{bad.start()}); send plain text"
         )
     if not text:
-        raise ValueError("question is empty: type a question about the article")
+        raise ValueError(f"{label} is empty: type a question about the article")
     if len(text) > max_chars:
         raise ValueError(
-            f"question is {len(text):,} characters; keep it under {max_chars:,} characters"
+            f"{label} is {len(text):,} characters; keep it under {max_chars:,} characters"
         )
     return text
 
@@ -38,11 +44,11 @@ def validate_history(history: object, max_chars: int) -> list[str]:
     if isinstance(history, str) or not isinstance(history, Sequence):
         raise ValueError("history must be a list of earlier questions (oldest first)")
     turns = []
-    for turn in history:
+    for number, turn in enumerate(history, start=1):
         if not isinstance(turn, str):
             raise ValueError(f"history items must be text (str), not {type(turn).__name__}")
         if turn.strip():
-            turns.append(validate_question(turn, max_chars))
+            turns.append(validate_question(turn, max_chars, f"history item {number}"))
     return turns
 
 

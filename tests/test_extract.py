@@ -251,7 +251,10 @@ def test_oversized_bytes_are_refused_before_decoding(name: str, limit: int):
 
 def test_bytes_at_the_limit_are_accepted():
     data = b"Title\n\n" + b"x" * (MAX_TEXT_BYTES - 7)
-    assert len(document_from_bytes(data, "edge.txt").paragraphs) == 2
+    document = document_from_bytes(data, "edge.txt")
+    # Accepted whole; the one huge paragraph is cut in pieces spaCy parses quickly (M4).
+    assert document.title == "Title"
+    assert "".join(p.text for p in document.paragraphs[1:]) == "x" * (MAX_TEXT_BYTES - 7)
 
 
 @pytest.mark.parametrize("name", ["bin.txt", "bin.html"])

@@ -101,4 +101,4 @@ def test_raw_conversation_call_needs_two_values() -> None:
 def test_raw_api_call_with_three_values_passes() -> None:
     body = b'{"data": ["q", null, 5]}'
     assert call("/gradio_api/call/answer", [body], limit=1000) == (200, body)
-    assert call("/gradio_api/call/other", [b"{}"], limit=1000)[0] == 200
+    assert call("/gradio_api/call/other", [b"{}"], limit=1000)[0] == 403  # private: not by name

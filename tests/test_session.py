@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from qa.documents import CorpusError
-from ui.session import OwnArticle, SessionArticles, article_status, make_article, read_upload
+from ui.session import (
+    ArticleGone,
+    OwnArticle,
+    SessionArticles,
+    article_status,
+    make_article,
+    read_upload,
+)
 
 PAGE = Path(__file__).parent / "fixtures" / "news_page.html"
 
@@ -52,13 +59,38 @@ def test_each_session_sees_only_its_own_article() -> None:
     assert store.get("alice") is None and store.get("bob") is not None
 
 
-def test_store_is_bounded_least_recently_used_first() -> None:
+def test_a_full_store_refuses_new_sessions_and_keeps_every_live_article() -> None:
+    # Issue 16, M3: 64 cheap calls used to evict every user's article, unannounced.
     store = SessionArticles(max_sessions=2)
     store.put("a", article("a.txt"))
     store.put("b", article("b.txt"))
-    store.get("a")  # a is used again; b is now the oldest
-    store.put("c", article("c.txt"))
-    assert len(store) == 2 and store.get("b") is None and store.get("a") is not None
+    with pytest.raises(CorpusError, match="holds 2 users' articles, its limit"):
+        store.put("c", article("c.txt"))
+    with pytest.raises(CorpusError, match="its limit"):
+        store.check_room("c")
+    store.put("a", article("a2.txt"))  # a session that holds one may replace its own
+    assert len(store) == 2 and list(store.get("a").documents) == ["a2.txt"]
+    assert store.get("b") is not None and store.get("c") is None
+
+
+def test_one_client_cannot_fill_the_store() -> None:
+    store = SessionArticles(max_sessions=10, per_client=2)
+    store.put("a", article("a.txt"), client="10.0.0.1")
+    store.put("b", article("b.txt"), client="10.0.0.1")
+    with pytest.raises(CorpusError, match="this client already holds 2 articles"):
+        store.put("c", article("c.txt"), client="10.0.0.1")
+    store.put("d", article("d.txt"), client="10.0.0.2")  # another client still may
+    store.drop("a")
+    store.put("c", article("c.txt"), client="10.0.0.1")  # room again once one is dropped
+
+
+@pytest.mark.parametrize("session", [None, ""])
+def test_an_article_needs_a_session_key(session) -> None:
+    # Issue 16, C2: /run calls carry no session hash, and all shared the key None.
+    store = SessionArticles()
+    with pytest.raises(CorpusError, match="needs a session"):
+        store.put(session, article("a.txt"))
+    assert len(store) == 0 and store.get(session) is None
 
 
 def test_idle_articles_expire(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +105,11 @@ def test_idle_articles_expire(monkeypatch: pytest.MonkeyPatch) -> None:
     now[0] += 59
     assert store.get("a") is not None
     now[0] += 61
-    assert store.get("a") is None and len(store) == 0
+    with pytest.raises(ArticleGone, match="dropped after an hour unused"):
+        store.get("a")  # told, not silently answered from the corpus
+    assert len(store) == 0
+    store.drop("a")  # back to the default article: nothing more to tell
+    assert store.get("a") is None
 
 
 # --- making an article ---------------------------------------------------------------------

@@ -483,15 +483,20 @@ def test_the_guard_passes_ordinary_requests(client, real_settings) -> None:
 def test_serving_off_loopback_needs_a_login_or_an_explicit_no_auth(monkeypatch, capsys):
     monkeypatch.delenv(serve.AUTH_ENV, raising=False)
     assert serve.serving_auth("127.0.0.1", None, False) is None
-    assert serve.serving_auth("0.0.0.0", "ann:s3cret", False) == ("ann", "s3cret")
+    assert serve.serving_auth("0.0.0.0", "ann:s3cret-pw", False) == ("ann", "s3cret-pw")
+    with pytest.raises(ValueError, match="at least 8 characters"):  # m12
+        serve.serving_auth("0.0.0.0", "ann:x", False)
     with pytest.raises(ValueError, match="--auth user:password"):
         serve.serving_auth("0.0.0.0", None, False)
     with pytest.raises(ValueError, match="must be user:password"):
         serve.serving_auth("0.0.0.0", "nopassword", False)
     assert serve.serving_auth("0.0.0.0", None, True) is None
     assert "without a login" in capsys.readouterr().err
-    monkeypatch.setenv(serve.AUTH_ENV, "bob:pw")
-    assert serve.serving_auth("192.0.2.1", None, False) == ("bob", "pw")
+    monkeypatch.setenv(serve.AUTH_ENV, "bob:pw-of-bob")
+    assert serve.serving_auth("192.0.2.1", None, False) == ("bob", "pw-of-bob")
+    monkeypatch.delenv(serve.AUTH_ENV)
+    with pytest.raises(ValueError, match="--auth user:password"):  # m10: not loopback
+        serve.serving_auth("127.evil.example", None, False)
 
 
 def test_qa_serve_refuses_an_open_host_before_loading_models(monkeypatch, capsys):

@@ -10,13 +10,14 @@ session's own article, ``ui.panels`` lays out the controls. The public endpoints
 
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from qa.answering import conversation_markdown
-from qa.documents import CorpusError
+from qa.documents import CorpusError, PageReader
 from qa.indexing import VectorStoreUnavailable
 from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
@@ -25,9 +26,18 @@ from qa.types import Answer
 from qa.validation import validate_question
 from ui import render
 from ui.assets import DOWNLOAD_JS, SCROLL_TO_CITED_JS
-from ui.endpoints import MODEL_LANE, Serving, ask, register_api, serving_for
+from ui.endpoints import (
+    ARTICLE_LANE,
+    MODEL_LANE,
+    Serving,
+    ask,
+    client_of,
+    register_api,
+    serving_for,
+)
+from ui.indexer import index_in_turns
 from ui.panels import ALL_ARTICLES, ArticlePanel, ChatPanel, article_panel, chat_panel
-from ui.session import SessionArticles, article_status, make_article
+from ui.session import ArticleGone, OwnArticle, SessionArticles, article_status, make_article
 
 log = logging.getLogger(__name__)
 
@@ -100,18 +110,30 @@ def respond(
     return "", chat + turn, [*history, question], article, [*turns, result]
 
 
-def _wire_chat(
-    chat: ChatPanel, pane: ArticlePanel, settings: Settings, pool: PipelinePool, articles
-) -> None:
+def _ask_handler(settings: Settings, pool: PipelinePool, articles: SessionArticles):
+    """The chat's submit handler: the session's own article, else the corpus."""
+
     def on_ask(message, chat_value, history, k, show, turns, doc_id, request: gr.Request):
-        serving = serving_for(pool, articles, request)
+        try:
+            serving = serving_for(pool, articles, request)
+        except ArticleGone as err:  # never answered from the corpus unannounced
+            reply = [*(chat_value or []), render.error_message(str(err))]
+            return message, reply, history, gr.skip(), turns
         scope = doc_id if serving is pool else ALL_ARTICLES
         return respond(
             message, chat_value, history, k, show, settings, serving, turns=turns, doc_id=scope
         )
 
+    return on_ask
+
+
+def _wire_chat(
+    chat: ChatPanel, pane: ArticlePanel, settings: Settings, pool: PipelinePool, articles
+) -> None:
+    on_ask = _ask_handler(settings, pool, articles)
+
     def on_clear(doc_id: str, request: gr.Request):
-        documents = serving_for(pool, articles, request).documents.values()
+        documents = _documents_for(pool, articles, request)
         return "", [], [], render.article_html(documents, (), doc_id or None), []
 
     inputs = [chat.box, chat.chat, chat.history, chat.k, chat.show_alternatives, chat.turns]
@@ -129,7 +151,7 @@ def _wire_chat(
         trigger(on_clear, [pane.picker], outputs, api_visibility="private", queue=False)
 
     def on_pick(doc_id: str, request: gr.Request):  # show the chosen article; keep the chat
-        documents = serving_for(pool, articles, request).documents.values()
+        documents = _documents_for(pool, articles, request)
         return render.article_html(documents, (), doc_id or None)
 
     pane.picker.change(
@@ -144,18 +166,27 @@ def _wire_chat(
     ).then(None, [chat.export_text], None, js=DOWNLOAD_JS, api_visibility="private")
 
 
+def _documents_for(pool: PipelinePool, articles: SessionArticles, request: gr.Request):
+    try:
+        return serving_for(pool, articles, request).documents.values()
+    except ArticleGone:  # dropped: the corpus is what the next question will be told about
+        return pool.documents.values()
+
+
 def _wire_own_article(
-    chat: ChatPanel, pane: ArticlePanel, pool: PipelinePool, articles: SessionArticles
+    chat: ChatPanel, pane: ArticlePanel, pool: PipelinePool, articles: SessionArticles, make
 ) -> None:
     # Gradio finds the progress tracker by its default value, so the call stays in the signature.
     def on_load(text: str, upload: str | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008
         progress(0.1, desc="Reading the article")
         started = time.perf_counter()
+        client = client_of(request)
         try:
-            article = make_article(pool, text, upload)
+            articles.check_room(request.session_hash, client)
+            article = make(text, upload, "")
+            articles.put(request.session_hash, article, client)
         except CorpusError as err:
             return (f"⚠️ {err}", gr.skip(), None, *([gr.skip()] * 6))
-        articles.put(request.session_hash, article)
         status = article_status(article, time.perf_counter() - started)
         view = render.article_html(article.documents.values())
         hide = gr.update(visible=False)
@@ -170,10 +201,25 @@ def _wire_own_article(
 
     outputs = [pane.status, pane.article, pane.upload, pane.picker, chat.example_box]
     outputs += [chat.box, chat.chat, chat.history, chat.turns]
-    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
+    inputs = [pane.paste, pane.upload]
     for trigger in (pane.use_text.click, pane.upload.upload):
-        trigger(on_load, [pane.paste, pane.upload], outputs, api_visibility="private", **lane)
+        trigger(on_load, inputs, outputs, api_visibility="private", **ARTICLE_LANE)
     pane.reset.click(on_reset, None, outputs, api_visibility="private", queue=False)
+
+
+def article_maker(pool: PipelinePool):
+    """``make(text, upload, name)``: an own article, its page read in a child process with a
+    deadline (qa.documents.page_worker) and indexed in turns with the answers (ui.indexer),
+    the whole within ``PAGE_SECONDS``."""
+    reader = PageReader()
+    reader.start()  # the child imports the extractor now, not on the first page
+
+    def make(text: str, upload: str | None, name: str) -> OwnArticle:
+        started = time.monotonic()
+        index = partial(index_in_turns, pool, started=started)
+        return make_article(pool, text, upload, name, read_page=reader.document, index=index)
+
+    return make
 
 
 def examples_for(settings: Settings) -> tuple[str, ...]:
@@ -190,9 +236,10 @@ def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY
     settings = settings or Settings()
     pool = PipelinePool(settings, workers)  # load once, before any question
     articles = SessionArticles()
-    # Cached files (uploads) older than 10 minutes are deleted every 10 minutes: an upload
-    # is read at once, so only a stray one (never handed to us) could linger that long.
-    blocks = {"title": "Ask the article", "analytics_enabled": False, "delete_cache": (600, 600)}
+    make = article_maker(pool)
+    # Cached files (uploads) older than 5 minutes are deleted every minute: an upload is read
+    # at once, so only a stray one (never handed to us) lingers; the guard bounds them (M6).
+    blocks = {"title": "Ask the article", "analytics_enabled": False, "delete_cache": (60, 300)}
     with gr.Blocks(**blocks) as demo:
         gr.Markdown(HEADER)
         with gr.Row(equal_height=False, elem_id="qa-layout"):
@@ -201,8 +248,8 @@ def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY
             with gr.Column(scale=2, min_width=320):
                 pane = article_panel(pool.documents.values())
         _wire_chat(chat, pane, settings, pool, articles)
-        _wire_own_article(chat, pane, pool, articles)
-        register_api(settings, pool, articles)
+        _wire_own_article(chat, pane, pool, articles, make)
+        register_api(settings, pool, articles, make)
 
         def forget(request: gr.Request) -> None:  # the tab closed: its article goes too
             articles.drop(request.session_hash)

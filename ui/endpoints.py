@@ -2,7 +2,8 @@
 
 # No `from __future__ import annotations`: gr.api reads the endpoints' annotations at run time.
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from html import escape
 
@@ -14,12 +15,20 @@ from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings
 from qa.types import Answer
-from ui.session import OwnArticle, SessionArticles, make_article
+from ui.session import OwnArticle, SessionArticles
 
 # Each request holds one pipeline replica (qa.pool): its tokenizers are never shared between
 # threads, so every model-bound event and endpoint shares this concurrency lane.
 MODEL_LANE = "qa-models"
+# Reading and indexing an own article runs in a lane of its own, one at a time: the page is
+# read in a child process, and the embedder is leased a small batch at a time (ui.indexer),
+# so a long article never holds the answers' lane (issue 16, C1).
+ARTICLE_LANE = {"concurrency_id": "qa-articles", "concurrency_limit": 1}
+# A conversation asks its questions one lease at a time, in a lane of its own: 20 long
+# questions with k=100 once held the answers' lane for 42 s (issue 16, M4).
+CONVERSATION_LANE = {"concurrency_id": "qa-conversations", "concurrency_limit": 1}
 Serving = PipelinePool | OwnArticle
+MakeArticle = Callable[[str, str | None, str], OwnArticle]
 
 
 def ask(
@@ -40,12 +49,21 @@ def ask(
 def serving_for(
     pool: PipelinePool, articles: SessionArticles, request: gr.Request | None
 ) -> Serving:
-    """The session's own article if it gave one, else the corpus."""
+    """The session's own article if it gave one, else the corpus; ArticleGone (a ValueError)
+    when its article was dropped, rather than silently answering from the corpus."""
     own = articles.get(request.session_hash if request else None)
     return own if own is not None else pool
 
 
-def register_api(settings: Settings, pool: PipelinePool, articles: SessionArticles) -> None:
+def client_of(request: gr.Request | None) -> str:
+    """The caller's address, for the per-client limit on own articles."""
+    client = getattr(request, "client", None)
+    return getattr(client, "host", "") or ""
+
+
+def register_api(
+    settings: Settings, pool: PipelinePool, articles: SessionArticles, make: MakeArticle
+) -> None:
     def answer(
         question: str,
         history: list[str] | None = None,
@@ -60,8 +78,8 @@ def register_api(settings: Settings, pool: PipelinePool, articles: SessionArticl
             history: earlier questions of the conversation, oldest first.
             k: how many passages to read (1 to 100).
         """
-        serving = serving_for(pool, articles, request)
         with _api_errors():
+            serving = serving_for(pool, articles, request)
             return ask(question, history or [], k, settings, serving).to_dict()
 
     def conversation(questions: list[str], k: int = Settings.k, request: gr.Request = None) -> dict:
@@ -72,8 +90,8 @@ def register_api(settings: Settings, pool: PipelinePool, articles: SessionArticl
             questions: the questions, oldest first (at most 20).
             k: how many passages to read (1 to 100).
         """
-        serving = serving_for(pool, articles, request)
         with _api_errors():
+            serving = serving_for(pool, articles, request)
             return conversation_json(converse(questions, k, settings, serving))
 
     def use_article(text: str, name: str = "", request: gr.Request = None) -> dict:
@@ -84,8 +102,9 @@ def register_api(settings: Settings, pool: PipelinePool, articles: SessionArticl
             name: a name for it, e.g. "page.html" (optional).
         """
         with _api_errors():
-            article = make_article(pool, text, None, name)
-        articles.put(request.session_hash, article)
+            articles.check_room(request.session_hash, client_of(request))  # before the work
+            article = make(text, None, name)
+            articles.put(request.session_hash, article, client_of(request))
         document = article.docs[0]
         return {
             "doc_id": document.id,
@@ -94,8 +113,9 @@ def register_api(settings: Settings, pool: PipelinePool, articles: SessionArticl
         }
 
     lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
-    for endpoint in (answer, conversation, use_article):
-        gr.api(endpoint, api_name=endpoint.__name__, **lane)
+    gr.api(answer, api_name="answer", **lane)
+    gr.api(conversation, api_name="conversation", **CONVERSATION_LANE)
+    gr.api(use_article, api_name="use_article", **ARTICLE_LANE)
 
 
 @contextmanager
@@ -108,6 +128,8 @@ def _api_errors() -> Iterator[None]:
 
 
 MAX_CONVERSATION = 20  # questions per /conversation call; bounds one caller's work
+MAX_CONVERSATION_PASSAGES = 200  # questions x k: 20 questions at k=10, or 2 at k=100
+YIELD_SECONDS = 0.005  # between questions: a waiting user's question takes the replica first
 
 
 def converse(
@@ -118,7 +140,13 @@ def converse(
         raise ValueError("questions must be a non-empty list of questions, oldest first")
     if len(questions) > MAX_CONVERSATION:
         raise ValueError(f"at most {MAX_CONVERSATION} questions per conversation")
+    if isinstance(k, int) and len(questions) * k > MAX_CONVERSATION_PASSAGES:
+        raise ValueError(
+            f"{len(questions)} questions with k={k} read {len(questions) * k} passages; "
+            f"the limit is {MAX_CONVERSATION_PASSAGES} (ask fewer questions or lower k)"
+        )
     turns: list[Answer] = []
     for number, question in enumerate(questions):
         turns.append(ask(question, list(questions[:number]), k, settings, pool))
+        time.sleep(YIELD_SECONDS)  # each question leased a replica; let others have it now
     return turns

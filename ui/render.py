@@ -132,9 +132,34 @@ def source_html(citation: Citation, with_title: bool = False) -> str:
         f'<span class="qa-score" title="reranker score; higher is more relevant">'
         f"score {citation.score:.2f}</span></div>"
     )
-    text = highlight(citation.text, citation.start, citation.end)
+    text = highlight(*excerpt(citation.text, citation.start, citation.end))
     body = f'<div class="qa-source-text">{text}</div>'
     return f'<div class="qa-source">{head}{body}</div>'
+
+
+# The chat sends its whole value back with every question, so a cited paragraph is shown in
+# part when long: with 400 KB paragraphs the 8th question's body passed 2 MB (m1).
+SOURCE_CHARS = 1_500
+
+
+def excerpt(
+    text: str, start: int | None, end: int | None, limit: int = SOURCE_CHARS
+) -> tuple[str, int | None, int | None]:
+    """``text`` cut to about ``limit`` characters around the answer (``start``..``end``), with
+    "…" where it was cut, and the answer's offsets in the cut text (None when outside it)."""
+    if len(text) <= limit:
+        return text, start, end
+    usable = start is not None and end is not None and 0 <= start < end <= len(text)
+    centre = (start + end) // 2 if usable else 0
+    low = max(0, min(centre - limit // 2, len(text) - limit))
+    if usable and end - start > limit:
+        low = start
+    high = low + limit
+    lead = "…" if low else ""
+    piece = lead + text[low:high] + ("…" if high < len(text) else "")
+    if usable and low <= start and end <= high:
+        return piece, start - low + len(lead), end - low + len(lead)
+    return piece, None, None
 
 
 def _collapsible(title: str, content: str, count: int, noun: str) -> Message:

@@ -6,6 +6,7 @@ import argparse
 import logging
 import socket
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import gradio as gr
@@ -15,6 +16,7 @@ from qa.settings import Environment, settings_from_args
 from ui.app import DEFAULT_HOST, DEFAULT_PORT, MODEL_CONCURRENCY, build_app
 from ui.assets import CSS, ON_LOAD_JS, THEME
 from ui.guard import RequestGuard
+from ui.policy import allowed_hosts, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,6 @@ LAUNCH_OPTIONS: dict[str, Any] = {
     "theme": THEME,
     "css": CSS,
     "js": ON_LOAD_JS,
-    "app_kwargs": {"middleware": [Middleware(RequestGuard)]},
 }
 
 
@@ -45,26 +46,34 @@ def launch(
     *,
     block: bool = True,
     auth: tuple[str, str] | None = None,
+    allowed: Sequence[str] = (),
 ) -> str:
     """Start the server with the secure defaults; returns its local URL.
 
-    With ``block=False`` it returns at once (for tests); stop it with ``demo.close()``.
+    Requests must name this server in their Host: a loopback name, ``host``, or one of
+    ``allowed`` (DNS rebinding, issue 16 M7). With ``block=False`` it returns at once (for
+    tests); stop it with ``demo.close()``.
     """
+    hosts = allowed_hosts(host, allowed)
     _, url, _ = demo.launch(
         server_name=host,
         server_port=port,
         prevent_thread_lock=not block,
         auth=auth,
+        app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts)]},
         **LAUNCH_OPTIONS,
     )
     return url
 
 
 AUTH_ENV = "QA_AUTH"  # "user:password", the same as --auth
+MIN_PASSWORD = 8  # m12: a 1-character password was accepted
 
 
-def is_loopback(host: str) -> bool:
-    return host in {"localhost", "::1"} or host.startswith("127.")
+def allowed_from(args: argparse.Namespace) -> list[str]:
+    """--allowed-host values and $QA_ALLOWED_HOSTS."""
+    names = list(getattr(args, "allowed_host", None) or [])
+    return names + list(Environment.read().allowed_hosts)
 
 
 def serving_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] | None:
@@ -75,6 +84,8 @@ def serving_auth(host: str, auth: str | None, no_auth: bool) -> tuple[str, str] 
         user, sep, password = auth.partition(":")
         if not sep or not user or not password:
             raise ValueError("--auth must be user:password")
+        if len(password) < MIN_PASSWORD:
+            raise ValueError(f"--auth: use a password of at least {MIN_PASSWORD} characters")
         return user, password
     if is_loopback(host) or no_auth:
         if not is_loopback(host):
@@ -102,7 +113,7 @@ def serve_cli(args: argparse.Namespace) -> int:
     print("Loading the index and models…", flush=True)
     demo = build_app(settings, getattr(args, "workers", MODEL_CONCURRENCY))
     try:
-        launch(demo, host, port, auth=auth)
+        launch(demo, host, port, auth=auth, allowed=allowed_from(args))
     except OSError as err:  # most often: the port is taken
         log.debug("launch failed: %s", err)
         print(

@@ -57,7 +57,7 @@ def answer_mention(
 def _noun_phrase(answer: str) -> Mention | None:
     """The noun phrase an answer is, or begins with ("a 12-point blueprint for peace that
     includes ..." gives "a 12-point blueprint for peace"); "the US and its allies" is plural."""
-    doc = parse(answer.strip())
+    doc = parse(answer.strip(), keep=False)
     chunks = list(doc.noun_chunks)
     if not chunks or chunks[0].start != 0 or doc[0].lower_ in ("that", "to", "because"):
         return None

@@ -37,7 +37,7 @@ def mentions(question: str) -> list[Mention]:
 
     A name that only modifies a noun ("the Elm Street bridge") gives way to the whole phrase.
     """
-    doc = parse(question)
+    doc = parse(question, keep=False)
     chunks = [c for c in (_trimmed(c) for c in doc.noun_chunks) if c is not None]
     modifiers = {  # "Elm Street" in "the Elm Street bridge"; a possessor ("China's") stays
         e.start
@@ -139,7 +139,7 @@ _SUBJECTS = ("nsubj", "nsubjpass")
 
 def _copula_subjects(question: str, found: Sequence[Mention]) -> list[Mention]:
     """The subject of "Who is X?" / "Which man was X?": the same one as its answer."""
-    doc = parse(question)
+    doc = parse(question, keep=False)
     if not any(t.dep_ == "ROOT" and t.lemma_ == "be" for t in doc):
         return []
     starts = {t.idx for t in doc if t.dep_ in _SUBJECTS and t.head.dep_ == "ROOT"}
@@ -149,7 +149,7 @@ def _copula_subjects(question: str, found: Sequence[Mention]) -> list[Mention]:
 def _subjects(question: str, found: Sequence[Mention]) -> list[Mention]:
     """The mentions that are the subject of the question's main verb, when its wh-phrase is
     not the subject (then the answer is)."""
-    doc = parse(question)
+    doc = parse(question, keep=False)
     wh = [t for t in doc if t.tag_.startswith("W")]
     if any(t.dep_ == "ROOT" and t.lemma_ == "be" for t in doc):
         return []  # "Who is the Chinese Foreign Minister?": the answer is the subject, named
@@ -188,7 +188,7 @@ def replace_pronouns(question: str, found: Candidates, names: Names = NO_NAMES) 
     stays ("Why did James Okafor cancel his rallies?")."""
     own = {name_key(m.text) for m in mentions(question)}
     pieces, cursor, used = [], 0, set()
-    for token in parse(question):
+    for token in parse(question, keep=False):
         if not replaceable(token):
             continue
         word = token.lower_
@@ -209,7 +209,7 @@ def _and_a_noun_phrase(question: str) -> re.Match[str] | None:
     match = _AND.match(question)
     if match is None:
         return None
-    doc = parse(match.group(1))
+    doc = parse(match.group(1), keep=False)
     if any(t.tag_.startswith("W") or t.pos_ in ("VERB", "AUX") for t in doc):
         return None
     return match
@@ -240,7 +240,7 @@ def resolve_next(
     if elliptic is not None:
         return elliptic
     rewritten = replace_pronouns(question, lambda s: candidates(turns, answer_of, s), names)
-    if rewritten == question and is_bare(parse(question)):
+    if rewritten == question and is_bare(parse(question, keep=False)):
         # "Why?", "When was that?": the question is about the last one's topic.
         return f"{question} ({previous})"
     return rewritten

@@ -29,23 +29,26 @@ from qa.documents.corpus import (
     split_paragraphs,
     strip_span,
 )
+from qa.documents.page_worker import PageReader
 
 # Extraction needs trafilatura and lxml: imported on first use, not with the package.
-_LAZY = (
-    "MAX_HTML_BYTES",
-    "MAX_TEXT_BYTES",
-    "UPLOAD_SUFFIXES",
-    "document_from_bytes",
-    "document_from_file",
-    "document_from_text",
-)
+_LAZY = {
+    "MAX_HTML_BYTES": "qa.documents.extract",
+    "MAX_TEXT_BYTES": "qa.documents.extract",
+    "UPLOAD_SUFFIXES": "qa.documents.extract",
+    "document_from_bytes": "qa.documents.extract",
+    "document_from_file": "qa.documents.extract",
+    "document_from_text": "qa.documents.extract",
+    "MAX_PARAGRAPH_CHARS": "qa.documents.extract_guard",
+    "read_regular_file": "qa.documents.extract_guard",
+}
 
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module("qa.documents.extract"), name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -54,9 +57,11 @@ __all__ = [
     "BLANK_LINE",
     "MAX_FILE_BYTES",
     "MAX_HTML_BYTES",
+    "MAX_PARAGRAPH_CHARS",
     "MAX_TEXT_BYTES",
     "UPLOAD_SUFFIXES",
     "CorpusError",
+    "PageReader",
     "TextSplitter",
     "article_files",
     "checksum",
@@ -70,6 +75,7 @@ __all__ = [
     "make_document",
     "make_splitter",
     "read_document",
+    "read_regular_file",
     "rows_by_document",
     "split_paragraphs",
     "split_with_offsets",

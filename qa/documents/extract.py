@@ -16,6 +16,12 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from qa.documents.corpus import BLANK_LINE, CorpusError, is_boilerplate, make_document
+from qa.documents.extract_guard import (
+    TRAFILATURA_SECONDS,
+    bounded_blocks,
+    bounded_extract,
+    read_regular_file,
+)
 from qa.types import Document
 
 # A long feature is ~60 kB of text; 1 MB is far above any article and keeps a paste that
@@ -68,12 +74,14 @@ def document_from_text(text: str, name: str = "pasted article") -> Document:
     When there is no blank line at all but several lines, each non-empty line is taken as a
     paragraph. Text with any blank line is split on blank lines only, as files are.
     """
+    if not isinstance(text, str):  # m5: answer(q, text=123) raised AttributeError
+        raise CorpusError(f"{name}: the article must be text (a str), not {type(text).__name__}")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     _check_text(text, name)
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     if len(lines) > 1 and not BLANK_LINE.search(text):
         text = "\n\n".join(lines)
-    return make_document(name, text)
+    return make_document(name, bounded_blocks(text, name, BLANK_LINE))
 
 
 def _one_line(text: str) -> str:
@@ -128,7 +136,8 @@ def document_from_html(html: str, name: str) -> Document:
         )
     no_article = CorpusError(f"{name}: no article text found in this HTML page")
     tree = _parse(html)
-    extracted = None if tree is None else _extract(tree)
+    # Bounded in time: trafilatura is far too slow on some pages (qa.documents.extract_guard).
+    extracted = None if tree is None else bounded_extract(tree, _extract, TRAFILATURA_SECONDS)
     if tree is None or extracted is None:
         raise no_article
     # trafilatura's title (og:title, JSON-LD, <h1> or <title> less the site name), else <title>
@@ -230,9 +239,8 @@ def document_from_file(path: Path) -> Document:
     try:
         # stat first: a huge file is refused without reading it into memory
         size = path.stat().st_size
-        if size > limit:
-            raise CorpusError(f"{path.name}: {size:,} bytes is over the {limit:,}-byte limit")
-        data = path.read_bytes()
     except OSError as err:
         raise CorpusError(f"{path.name}: cannot read the file ({err.strerror})") from err
-    return document_from_bytes(data, path.name)
+    if size > limit:
+        raise CorpusError(f"{path.name}: {size:,} bytes is over the {limit:,}-byte limit")
+    return document_from_bytes(read_regular_file(path, limit), path.name)

@@ -8,7 +8,7 @@ by ``QA_ALLOW_PRIVATE_URLS=1``). The connection goes to the very address that wa
 so a name that resolves differently a moment later (DNS rebinding) cannot slip through, and
 proxies from the environment are not used for the same reason. The whole fetch has one
 deadline (a watchdog closes the socket), the body is capped at 5 MB, and only HTML is taken;
-the page is then reduced to its article by ``qa.extract`` as an uploaded .html file is.
+the page is then reduced to its article by ``qa.documents.extract`` as an uploaded .html file is.
 
 Standard library only (http.client, socket, ssl): pinning the checked address needs control
 of the connection that urllib and httpx keep inside their transports.
@@ -287,6 +287,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
 def document_from_url(
     url: str, policy: FetchPolicy = FetchPolicy(), resolver: Resolver = system_resolver
 ) -> Document:
-    """The article behind a link, as ``qa.extract`` reads a saved page; the id is the link."""
+    """The article behind a link, as ``qa.documents.extract`` reads a saved page; the id is
+    the link."""
     page = fetch_page(url, policy, resolver)
     return document_from_page(page.body, url.strip(), page.charset)

@@ -57,6 +57,7 @@ class IndexReport:
     embedded: int = 0  # chunks embedded now
     reused: int = 0  # chunks whose vectors came from the previous index
     loaded: bool = False  # the index on disk was current and used as it is
+    save_error: str = ""  # why the index could not be saved (it is used from memory)
 
     def summary(self) -> str:
         counts = ", ".join(
@@ -245,4 +246,5 @@ def open_index(
     except OSError as err:
         # A read-only or full disk must not stop answering; the index lives in memory meanwhile.
         log.warning("could not save the index to %s (%s); using it in memory", folder, err)
+        report = replace(report, save_error=str(err))
     return built, report

@@ -88,6 +88,7 @@ def save_index(
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(folder)
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -116,10 +117,31 @@ INDEX_FILES = frozenset({FAISS_FILE, MILVUS_FILE, CHUNKS_FILE, BM25_DIR, MANIFES
 
 def is_replaceable(folder: Path) -> bool:
     """Only a missing folder, an empty one, or an index of ours may be replaced: a mistyped
-    index_dir (the corpus, a home folder) must never be moved aside and deleted."""
+    index_dir (the corpus, a home folder) must never be moved aside and deleted.
+
+    An index, even a damaged one, has at least two of its own entries and nothing else; a
+    lone ``manifest.json`` or ``bm25/`` is as likely a user's own (issue 16, M8), and so is a
+    ``bm25/`` holding anything but the flat .npy/.json files BM25 writes."""
     if not folder.exists():
         return True
-    return folder.is_dir() and {p.name for p in folder.iterdir()} <= INDEX_FILES
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    entries = list(folder.iterdir())
+    if not entries:
+        return True
+    names = {p.name for p in entries}
+    return names <= INDEX_FILES and len(names) >= 2 and _is_bm25_folder(folder / BM25_DIR)
+
+
+def _is_bm25_folder(folder: Path) -> bool:
+    if not folder.exists():
+        return True
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    return all(
+        p.is_file() and not p.is_symlink() and p.suffix in (".npy", ".json")
+        for p in folder.iterdir()
+    )
 
 
 def _swap_in(tmp: Path, folder: Path) -> None:
@@ -134,6 +156,27 @@ def _swap_in(tmp: Path, folder: Path) -> None:
         os.rename(folder, backup)
     os.rename(tmp, folder)
     shutil.rmtree(backup, ignore_errors=True)
+
+
+def sweep_stale(folder: Path) -> None:
+    """Delete what killed builds left next to ``folder`` (m3): temporary folders of processes
+    that are gone, and a backup once the index it backed up is in place again."""
+    for tmp in folder.parent.glob(f".{folder.name}.tmp-*"):
+        pid = tmp.name.rpartition("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+    if folder.is_dir():
+        shutil.rmtree(_backup_path(folder), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _backup_path(folder: Path) -> Path:
@@ -223,7 +266,12 @@ def load_vectors(folder: Path, manifest: Manifest) -> VectorStore:
 def verify_checksums(folder: Path, manifest: Manifest) -> None:
     """IndexLoadError unless every file is byte for byte as written."""
     required = {CHUNKS_FILE, FAISS_FILE if manifest.vector_kind != "milvus" else MILVUS_FILE}
+    # m2: every BM25 file too; a manifest without their checksums once let edited scores in.
+    bm25 = folder / BM25_DIR
+    required |= {f"{BM25_DIR}/{p.name}" for p in bm25.iterdir()} if bm25.is_dir() else set()
     missing = required - set(manifest.checksums)
+    if not any(name.startswith(f"{BM25_DIR}/") for name in manifest.checksums):
+        missing.add(f"{BM25_DIR}/")
     if missing:
         raise IndexLoadError(f"corrupt index in {folder}: no checksum for {sorted(missing)}")
     for name, expected in manifest.checksums.items():

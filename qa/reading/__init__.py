@@ -25,8 +25,10 @@ from qa.reading.neural import (
     span_score,
 )
 from qa.reading.nlp import (
+    ParseCache,
     parse,
     sentence_spans,
+    using,
 )
 from qa.reading.question import (
     QuestionInfo,
@@ -61,6 +63,7 @@ __all__ = [
     "LinearModel",
     "NeuralReader",
     "OnnxSpanModel",
+    "ParseCache",
     "QuestionInfo",
     "Reader",
     "SpanModel",
@@ -85,5 +88,6 @@ __all__ = [
     "sentence_spans",
     "sigmoid",
     "span_score",
+    "using",
     "word_edges",
 ]

@@ -104,7 +104,7 @@ class SpanReader(CalibratedConfidence):
 
     def candidates(self, question: str, ranked: Sequence[Sentence]) -> list[Candidate]:
         """Every span candidate of the top sentences, scored, in no particular order."""
-        qdoc = parse(question)
+        qdoc = parse(question, keep=False)
         info = analyse(question, qdoc)
         qlemmas = content_lemmas(qdoc)
         found: list[Candidate] = []
