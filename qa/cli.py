@@ -23,7 +23,7 @@ def _check_question(args: argparse.Namespace, settings: Settings) -> None:
 
 def _pipeline(args: argparse.Namespace, settings: Settings):
     """The corpus pipeline, or one over the --file article sharing its models."""
-    from qa.pipeline import get_pipeline
+    from qa.shared import get_pipeline
 
     document = None
     if getattr(args, "file", None):  # read before the models load: a bad file fails fast

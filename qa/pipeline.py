@@ -2,80 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection, Sequence
-from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from qa.answering.compose import compose_answer
+from qa.answering.compose import Composer
 from qa.answering.followup import resolve_history, resolve_next
+from qa.bundle import Models
 from qa.documents import load_documents
-from qa.indexing.build import IndexReport, build_index, open_index
+from qa.indexing.build import IndexReport, build_index, open_corpus_index
 from qa.indexing.folder import StoredIndex
 from qa.indexing.refresh import IndexWatch, load_current
 from qa.indexing.vectors.milvus_calls import CollectionMissing
-from qa.reading.baselines.readers import SentenceReader, SpanReader
 from qa.reading.candidates import Reader
-from qa.reading.span_models import SpanModel
-from qa.retrieval.embedders import Embedder, load_embedder
 from qa.retrieval.hybrid import Retriever, prefer_article
-from qa.retrieval.rerankers import load_cross_encoder
 from qa.settings import INDEX_FIELDS, Settings, validate_settings
 from qa.types import Answer, Document, Passage
 from qa.validation import validate_doc_ids, validate_history, validate_k, validate_question
 
-
-class Models:
-    """The loaded models every pipeline over them shares: embedder, cross-encoder and the
-    readers (the neural one loaded on first use), with the lock their tokenizers need (they
-    are not safe to call from several threads at once)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.onnx_threads = settings.onnx_threads
-        self.embedder: Embedder = load_embedder(
-            settings.embedding_model, settings.embed_batch_size, settings.onnx_threads
-        )
-        self.scorer = load_cross_encoder(settings.reranker_model, settings.onnx_threads)
-        self.readers: dict[str, Reader] = {
-            "sentence": SentenceReader(self.scorer),
-            "span": SpanReader(self.scorer),
-        }
-        self.span_models: dict[str, SpanModel] = {}
-        self.lock = threading.RLock()
-
-    def reader(self, settings: Settings) -> Reader:
-        """The named reader; the neural one is loaded on first use (per model and depth)."""
-        if settings.reader != "neural":  # the choice was checked by validate_settings
-            return self.readers[settings.reader]
-        key = f"neural:{settings.reader_model}:{settings.read_depth}"
-        if key not in self.readers:
-            from qa.reading import NeuralReader, load_span_model
-
-            if settings.reader_model not in self.span_models:
-                self.span_models[settings.reader_model] = load_span_model(
-                    settings.reader_model, self.onnx_threads
-                )
-            model = self.span_models[settings.reader_model]
-            self.readers[key] = NeuralReader(model, depth=settings.read_depth)
-        return self.readers[key]
-
-
-def open_corpus_index(
-    documents: Sequence[Document],
-    settings: Settings,
-    embedder: Embedder,
-    *,
-    persist: bool = True,
-    progress: bool = False,
-    rebuild: bool = False,
-) -> tuple[StoredIndex, IndexReport]:
-    """The corpus's index: opened or updated in its folder, or built in memory."""
-    if not persist:
-        return build_index(documents, settings, embedder, progress)
-    folder = settings.resolved_index_dir
-    return open_index(
-        documents, settings, embedder, folder, progress, rebuild, settings.legacy_index_dir
-    )
+T = TypeVar("T")
 
 
 class Pipeline:
@@ -92,7 +36,7 @@ class Pipeline:
         models: Models | None = None,
     ) -> None:
         settings = validate_settings(settings or Settings())
-        models = models or Models(settings)
+        models = models or Models.load(settings)
         index, report = open_corpus_index(
             documents,
             settings,
@@ -253,31 +197,35 @@ class Pipeline:
     def answer(
         self,
         question: str,
-        history: Sequence[str] | None = None,
+        history: Sequence[str | Answer] | None = None,
         *,
         doc_ids: Collection[str] | None = None,
         **overrides: Any,
     ) -> Answer:
-        """Answer ``question``; ``history`` holds the earlier user questions, oldest first;
-        ``doc_ids`` restricts the answer to those articles (ids as in ``documents``)."""
+        """Answer ``question``; ``history`` holds the earlier turns, oldest first: the user's
+        questions, or the Answers they got (then they are not answered again); ``doc_ids``
+        restricts the answer to those articles (ids as in ``documents``)."""
         settings = self.per_call(overrides)
         question = validate_question(question, settings.max_question_chars)
         turns = validate_history(history, settings.max_question_chars)
         validate_k(settings.k)
         doc_ids = validate_doc_ids(doc_ids)
-        earlier = recent_turns(turns, settings)
+        earlier = recent_turns(turns, settings.max_history_turns)
         with self._lock:
-            result = self._current(lambda: self._answer(question, earlier, settings, doc_ids))
-        return replace(result, multi_article=len(self.documents) > 1)
+            return self._current(lambda: self._answer(question, earlier, settings, doc_ids))
 
     def _answer(
         self,
         question: str,
-        history: list[str],
+        history: Sequence[str | Answer],
         settings: Settings,
         doc_ids: Collection[str] | None = None,
     ) -> Answer:
+        known = answers_by_question(history)
+
         def answer_of(earlier: str) -> str:  # a pronoun's referent: an earlier turn's answer
+            if earlier in known:
+                return known[earlier]
             return self._answer(earlier, [], settings, doc_ids).text
 
         # Earlier turns are resolved once: resolving can answer them again (pronoun referents).
@@ -286,53 +234,23 @@ class Pipeline:
         passages = self.retriever.search(resolved, settings.k, settings, doc_ids)
         if earlier and doc_ids is None and len(self.documents) > 1:
             passages = self._stay_on_article(resolved, earlier, passages, settings)
-        reader = self.reader(settings)
-        candidates = reader.read(resolved, passages)
-        confidence = reader.confidence(candidates)
-        threshold = settings.abstain_threshold
-        if threshold is None:
-            threshold = reader.threshold
-        return compose_answer(
-            question, resolved, candidates, passages, settings, confidence, threshold
+        reading = self.reader(settings).reading(resolved, passages)
+        composer = Composer(
+            settings.max_alternatives, settings.conflict_ratio, len(self.documents) > 1
         )
+        return composer.compose(question, resolved, reading, passages)
 
 
-def recent_turns(turns: Sequence[str], settings: Settings) -> list[str]:
-    """The last ``max_history_turns`` earlier questions (none at 0, not all)."""
-    limit = settings.max_history_turns
+def recent_turns(turns: Sequence[T], limit: int) -> list[T]:
+    """The last ``limit`` earlier turns (none at 0, not all)."""
     return list(turns[-limit:]) if limit else []
 
 
-_pipelines: dict[tuple, Pipeline] = {}
-_views: dict[tuple, Pipeline] = {}  # (key, settings) -> the shared pipeline with those defaults
-_lock = threading.Lock()
-
-
-def get_pipeline(
-    settings: Settings | None = None,
-    *,
-    persist: bool = True,
-    progress: bool = False,
-    rebuild: bool = False,
-) -> Pipeline:
-    """A shared pipeline per corpus and model choice, built once (thread-safe), answering with
-    ``settings``' per-call fields (k, thresholds, reader, ...) as its defaults.
-
-    ``rebuild`` rebuilds the index even when a pipeline is cached (and replaces it).
-    """
-    settings = validate_settings(settings or Settings())
-    key = (*(getattr(settings, name) for name in INDEX_FIELDS), persist)
-    with _lock:
-        if rebuild or key not in _pipelines:
-            base = Settings(**{name: getattr(settings, name) for name in INDEX_FIELDS})
-            _pipelines[key] = Pipeline.from_settings(
-                base, persist=persist, progress=progress, rebuild=rebuild
-            )
-            for stale in [view for view in _views if view[0] == key]:
-                del _views[stale]
-        shared = _pipelines[key]
-        if settings == shared.settings:
-            return shared
-        if (key, settings) not in _views:
-            _views[(key, settings)] = shared.with_settings(settings)
-        return _views[(key, settings)]
+def answers_by_question(history: Sequence[str | Answer]) -> dict[str, str]:
+    """The answer text of each earlier Answer, by its resolved question (as resolve_history
+    gives it): a follow-up's pronoun then refers to it without answering it again."""
+    return {
+        turn.resolved_question or turn.question: turn.text
+        for turn in history
+        if isinstance(turn, Answer)
+    }

@@ -102,7 +102,7 @@ def real_pipeline(real_settings: Settings):
     Built through get_pipeline(), so qa.answer(..., index_dir=...) and the CLI with
     --index-dir reuse this instance instead of loading the models again.
     """
-    from qa.pipeline import get_pipeline
+    from qa.shared import get_pipeline
 
     return get_pipeline(real_settings)
 

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     ("qa.cli",),
     ("qa.api", "qa.pool"),
+    ("qa.shared",),
     ("qa.pipeline",),
+    ("qa.bundle",),
     ("qa.answering",),
     ("qa.reading.baselines",),  # the earlier readers build on the neural reader's parts
     ("qa.reading",),

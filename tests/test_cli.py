@@ -161,9 +161,9 @@ def test_ask_about_a_saved_page(real_pipeline, real_settings: Settings, capsys) 
 
 
 def test_ask_file_errors_before_loading_models(tmp_path: Path, capsys, monkeypatch) -> None:
-    import qa.pipeline
+    import qa.shared
 
-    monkeypatch.setattr(qa.pipeline, "get_pipeline", lambda *a: pytest.fail("models loaded"))
+    monkeypatch.setattr(qa.shared, "get_pipeline", lambda *a: pytest.fail("models loaded"))
     page = tmp_path / "nav.html"
     page.write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
     code, _, err = run_main(["ask", "--file", str(page), "Who?"], capsys)

@@ -3,7 +3,7 @@ an Answer (``compose``), and a conversation exported as Markdown or JSON (``expo
 """
 
 from qa.answering.compose import (
-    compose_answer,
+    Composer,
     rank_alternatives,
     supporting_citations,
 )
@@ -20,7 +20,7 @@ from qa.answering.followup import (
 )
 
 __all__ = [
-    "compose_answer",
+    "Composer",
     "confidence_level",
     "conversation_json",
     "conversation_markdown",

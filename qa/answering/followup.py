@@ -15,6 +15,7 @@ from itertools import pairwise
 
 from qa.reading.nlp import parse
 from qa.reading.question import question_kind
+from qa.types import Answer
 
 PERSONAL = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
 NEUTER = {"it", "its", "itself"}
@@ -121,11 +122,17 @@ def resolve(question: str, history: Sequence[str], answer_of: AnswerOf | None = 
     return resolve_next(question, resolve_history(history, answer_of), answer_of)
 
 
-def resolve_history(history: Sequence[str], answer_of: AnswerOf | None = None) -> list[str]:
-    """Each earlier question made self-contained by the ones before it (oldest first)."""
+def resolve_history(
+    history: Sequence[str | Answer], answer_of: AnswerOf | None = None
+) -> list[str]:
+    """Each earlier question made self-contained by the ones before it (oldest first); an
+    earlier Answer carries its own resolution, so it is not resolved again."""
     resolved: list[str] = []
     for turn in history:
-        resolved.append(resolve_next(turn, resolved, answer_of))
+        if isinstance(turn, Answer):
+            resolved.append(turn.resolved_question or turn.question)
+        else:
+            resolved.append(resolve_next(turn, resolved, answer_of))
     return resolved
 
 

@@ -246,3 +246,22 @@ def open_index(
         # A read-only or full disk must not stop answering; the index lives in memory meanwhile.
         log.warning("could not save the index to %s (%s); using it in memory", folder, err)
     return built, report
+
+
+def open_corpus_index(
+    documents: Sequence[Document],
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    persist: bool = True,
+    progress: bool = False,
+    rebuild: bool = False,
+) -> tuple[StoredIndex, IndexReport]:
+    """The corpus's index: opened or updated in its folder (``settings.resolved_index_dir``),
+    or built in memory (``persist`` False)."""
+    if not persist:
+        return build_index(documents, settings, embedder, progress)
+    folder = settings.resolved_index_dir
+    return open_index(
+        documents, settings, embedder, folder, progress, rebuild, settings.legacy_index_dir
+    )

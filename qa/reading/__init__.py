@@ -17,6 +17,8 @@ from qa.reading.calibration import (
 from qa.reading.candidates import (
     Candidate,
     Reader,
+    Reading,
+    Thresholded,
     dedupe,
 )
 from qa.reading.neural import (
@@ -63,7 +65,9 @@ __all__ = [
     "OnnxSpanModel",
     "QuestionInfo",
     "Reader",
+    "Reading",
     "SpanModel",
+    "Thresholded",
     "TransformersSpanModel",
     "Window",
     "analyse",
