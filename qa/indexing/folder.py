@@ -203,8 +203,12 @@ def load_index(
         bm25 = BM25Index.load(Path(folder) / BM25_DIR)
     except (OSError, RuntimeError, ValueError, TypeError, KeyError) as err:
         raise IndexLoadError(f"corrupt index in {folder}: {err}") from err
-    counts = {len(vectors), len(chunks), len(bm25)}
-    if counts != {manifest.chunk_count} or vectors.dimension != manifest.dimension:
+    if vectors.dimension != manifest.dimension:  # same count: a vector file of another model
+        raise IndexLoadError(
+            f"corrupt index in {folder}: vectors of dimension {vectors.dimension}, "
+            f"manifest says {manifest.dimension}"
+        )
+    if {len(vectors), len(chunks), len(bm25)} != {manifest.chunk_count}:
         raise IndexLoadError(
             f"corrupt index in {folder}: {len(vectors)} vectors, {len(chunks)} chunks, "
             f"{len(bm25)} BM25 rows, manifest says {manifest.chunk_count}"
