@@ -9,7 +9,6 @@ The environment (MILVUS_TOKEN, QA_AUTH, QA_SHARED_DATA, XDG_CACHE_HOME) is read 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import math
@@ -95,7 +94,8 @@ def setting(
     return field(default=default, metadata=meta)
 
 
-RETRIEVAL_CHOICES = ("hybrid+rerank", "hybrid", "dense", "bm25")
+# Each variant adds a stage to the one before: the ablations (eval.conditions) in this order.
+RETRIEVAL_CHOICES = ("dense", "bm25", "hybrid", "hybrid+rerank")
 READER_CHOICES = ("neural", "span", "sentence")
 
 
@@ -293,19 +293,4 @@ def validate_settings(settings: Settings) -> Settings:
         raise ValueError("setting milvus_uri is needed with vector_store='milvus'")
     if settings.chunk_overlap >= settings.chunk_size:
         raise ValueError("setting chunk_overlap must be smaller than chunk_size")
-    return settings
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings with the global --corpus, --index-dir, --vector-store and --milvus-uri options
-    applied."""
-    settings = Settings()
-    if getattr(args, "corpus", None):
-        settings = settings.replace(corpus_dir=Path(args.corpus))
-    if getattr(args, "index_dir", None):
-        settings = settings.replace(index_dir=Path(args.index_dir))
-    if getattr(args, "vector_store", None):
-        settings = settings.replace(vector_store=args.vector_store)
-    if getattr(args, "milvus_uri", None):
-        settings = settings.replace(milvus_uri=args.milvus_uri)
     return settings
