@@ -29,7 +29,7 @@ import numpy as np
 
 from eval import scale_corpus as corpus
 from eval.tables import table
-from qa.settings import PROJECT_ROOT, shared_data_dir
+from qa.environment import PROJECT_ROOT, shared_data_dir
 
 CACHE_ABOVE = 20_000  # chunks; larger corpora replay cached vectors (see above)
 WARMUP = 3  # calls before timing: lazy model parts and caches load on the first ones

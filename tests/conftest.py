@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from qa.documents import make_document
-from qa.settings import PROJECT_ROOT, Settings
+from qa.environment import PROJECT_ROOT
+from qa.settings import Settings
 from qa.types import Document
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"

@@ -25,7 +25,15 @@ LAYERS = (
     ("qa.retrieval",),
     ("qa.indexing",),
     ("qa.documents",),
-    ("qa.flags", "qa.model_files", "qa.validation", "qa.checksums", "qa.settings", "qa.types"),
+    (
+        "qa.flags",
+        "qa.environment",
+        "qa.model_files",
+        "qa.validation",
+        "qa.checksums",
+        "qa.settings",
+        "qa.types",
+    ),
 )
 # What ui/, eval/ and train/ may import: the package, its top modules and each stage's package
 # (its __init__ names the stage's public API), never a module inside a stage.

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from qa.cli import build_parser, main
+from qa.environment import PROJECT_ROOT
 from qa.flags import flag, settings_from_args
-from qa.settings import INDEX_FIELDS, PER_CALL_FIELDS, PROJECT_ROOT, Settings
+from qa.settings import INDEX_FIELDS, PER_CALL_FIELDS, Settings
 
 
 def run_main(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:

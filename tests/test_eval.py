@@ -41,7 +41,7 @@ from eval.scoring import (
 from eval.summary import summarize
 from eval.tables import corpus_table
 from qa.documents import load_documents, make_document
-from qa.settings import PROJECT_ROOT
+from qa.environment import PROJECT_ROOT
 from qa.types import Answer, Citation
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

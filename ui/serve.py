@@ -11,8 +11,8 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from qa.environment import Environment
 from qa.flags import settings_from_args
-from qa.settings import Environment
 from ui.app import DEFAULT_HOST, DEFAULT_PORT, MODEL_CONCURRENCY, build_app
 from ui.assets import CSS, ON_LOAD_JS, THEME
 from ui.guard import RequestGuard

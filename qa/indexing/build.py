@@ -16,6 +16,7 @@ import numpy as np
 
 from qa.documents import checksum
 from qa.documents.chunking import chunk_documents, make_splitter, rows_by_document
+from qa.environment import Environment
 from qa.indexing.bm25 import BM25Index
 from qa.indexing.folder import (
     FORMAT_VERSION,
@@ -27,7 +28,7 @@ from qa.indexing.folder import (
     save_index,
 )
 from qa.indexing.vectors.faiss_store import VectorStore, build_store
-from qa.settings import Environment, Settings
+from qa.settings import Settings
 from qa.types import Chunk, Document
 
 log = logging.getLogger(__name__)

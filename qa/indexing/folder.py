@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from qa.checksums import file_sha256
+from qa.environment import Environment
 from qa.indexing.bm25 import BM25Index
 from qa.indexing.vectors.faiss_store import FaissStore, VectorStore
-from qa.settings import Environment
 from qa.types import Chunk
 
 # 2: paragraph ends trimmed, document ids relative to the corpus; 3: file checksums;
