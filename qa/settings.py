@@ -103,7 +103,7 @@ class Settings:
     rrf_k: int = setting(60, "Cormack et al. (2009); damps the top ranks' dominance", low=1)
     embed_batch_size: int = setting(
         32,
-        "texts per embedder batch (batched by length, so little padding)",
+        "texts per embedder batch (batched by token count, so little padding)",
         "model",
         low=1,
         high=4096,
