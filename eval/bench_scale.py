@@ -29,7 +29,7 @@ import numpy as np
 
 from eval import scale_corpus as corpus
 from eval.tables import table
-from qa.settings import PROJECT_ROOT, shared_data_dir
+from qa.environment import PROJECT_ROOT, shared_data_dir
 
 CACHE_ABOVE = 20_000  # chunks; larger corpora replay cached vectors (see above)
 WARMUP = 3  # calls before timing: lazy model parts and caches load on the first ones
@@ -93,42 +93,32 @@ def build_worker(work: Path, size: int, recall_queries: int) -> dict:
     return result
 
 
-def instrument(timings: dict[str, float]) -> None:
-    """Time Pipeline.__init__'s parts by wrapping what it calls: the embedder is loaded before
-    open_index, so index-open time holds no model load; load_index is its files' part."""
-    import qa.indexing.build
-    import qa.pipeline
+def open_timed(settings: Any, timings: dict[str, float]) -> Any:
+    """Pipeline.from_settings in its public parts, each timed: the embedder and the reranker
+    loaded first (a lazy torch embedder too), so the index open holds no model load."""
+    from qa import Pipeline
+    from qa.bundle import Models
+    from qa.documents import load_documents
+    from qa.retrieval import load_cross_encoder, load_embedder
 
-    def timed(function: Any, key: str) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with stopwatch(timings, key):
-                return function(*args, **kwargs)
-
-        return wrapper
-
-    open_index = timed(qa.pipeline.open_index, "index_open_s")
-
-    def open_after_model(documents: Any, settings: Any, embedder: Any, *args: Any) -> Any:
-        with stopwatch(timings, "embedder_load_s"):
-            _ = embedder.dimension  # a lazy (torch) embedder loads here, outside the index open
-        return open_index(documents, settings, embedder, *args)
-
-    qa.pipeline.open_index = open_after_model
-    qa.pipeline.load_embedder = timed(qa.pipeline.load_embedder, "embedder_load_s")
-    qa.pipeline.load_cross_encoder = timed(qa.pipeline.load_cross_encoder, "reranker_load_s")
-    qa.indexing.build.load_index = timed(qa.indexing.build.load_index, "load_index_s")
+    threads = settings.onnx_threads
+    with stopwatch(timings, "embedder_load_s"):
+        embedder = load_embedder(settings.embedding_model, settings.embed_batch_size, threads)
+        _ = embedder.dimension
+    with stopwatch(timings, "reranker_load_s"):
+        models = Models(embedder, load_cross_encoder(settings.reranker_model, threads), threads)
+    documents = load_documents(settings.corpus_dir)
+    with stopwatch(timings, "index_open_s"):
+        return Pipeline(documents, settings, models=models)
 
 
 def serve_worker(work: Path, size: int, calls: int) -> dict:
     """Cold start over the current index, memory after opening, then warm latencies."""
-    from qa.pipeline import Pipeline
-
     settings, timings = corpus.settings_for(work, size), {}
     questions = corpus.questions_of(settings)
-    instrument(timings)
     timings["rss_before_mb"] = rss_mb()  # the interpreter and imports, before any model
     with stopwatch(timings, "cold_start_s"):
-        pipeline = Pipeline.from_settings(settings)
+        pipeline = open_timed(settings, timings)
     timings["rss_mb"] = rss_mb()
     if not pipeline.index_report.loaded:
         raise RuntimeError(f"the index of size {size} was not current: it was rebuilt")

@@ -11,11 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from eval.datasets import EvalItem
-from qa.settings import Settings
+from qa.settings import FIELDS, choices
 from qa.types import Document
 
 BASELINE = {"reader": "sentence"}
-ABLATIONS = ("dense", "bm25", "hybrid", "hybrid+rerank")
+# Derived from the settings' choices: every retrieval variant but the default, and every
+# reader but the default and the baseline. The one-pass variant needs a reader with a
+# relevance head (the shipped reader has none), so it is compared on its own, not ablated.
+NEEDS_RANKER = ("hybrid+reader",)
+ABLATIONS = tuple(
+    v for v in choices("retrieval") if v != FIELDS["retrieval"].default and v not in NEEDS_RANKER
+)
+READER_ABLATIONS = tuple(
+    r for r in choices("reader") if r not in (FIELDS["reader"].default, BASELINE["reader"])
+)
+READER_NOTES = {"span": "spaCy candidates and a logistic span scorer (the earlier reader)"}
 
 
 @dataclass(frozen=True)
@@ -86,16 +96,16 @@ def companions(primary: Condition, items: Sequence[EvalItem], ablations: bool) -
                 {"retrieval": variant},
             )
             for variant in ABLATIONS
-            if variant != Settings().retrieval
         ]
-        made.append(
+        made += [
             companion(
                 primary,
-                "span reader",
+                f"{reader} reader",
                 "ablation",
-                'reader="span": spaCy candidates and a logistic span scorer (the earlier reader)',
+                f'reader="{reader}": {READER_NOTES.get(reader, "another reader")}',
                 items,
-                {"reader": "span"},
+                {"reader": reader},
             )
-        )
+            for reader in READER_ABLATIONS
+        ]
     return made

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from qa.environment import shared_data_dir as shared_data_root
 from qa.reading import question_kind
-from qa.settings import shared_data_dir as shared_data_root
 from qa.types import Document
 
 ParaKey = tuple[str, int]  # (doc_id, paragraph number), the unit of retrieval and citation

@@ -42,6 +42,15 @@ class SquadArticle:
         return f"squad/{self.number:02d}"
 
 
+def is_squad_format(data: object) -> bool:
+    """Whether parsed JSON has SQuAD's shape, {"data": [{"paragraphs": [...]}, ...]} (a CoQA
+    file's stories, which share train/, have no paragraphs)."""
+    articles = data.get("data") if isinstance(data, dict) else None
+    return isinstance(articles, list) and all(
+        isinstance(a, dict) and isinstance(a.get("paragraphs"), list) for a in articles
+    )
+
+
 def load_squad(path: Path) -> list[SquadArticle]:
     """The articles of a SQuAD v1.1 JSON file, numbered from 1 in file order."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from qa.answering import AnswerOf, Mention, Turn, answer_mention, names_in, resolve
 from qa.documents import make_document
-from qa.settings import PROJECT_ROOT
+from qa.environment import PROJECT_ROOT
 
 CASES_FILE = PROJECT_ROOT / "tests" / "data" / "followups.jsonl"
 ARTICLES = {

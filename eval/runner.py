@@ -23,7 +23,7 @@ from eval.datasets import EvalItem
 from eval.plan import Condition, Plan, build_plan
 from eval.report import Stamp, console_summary, summaries_for, write_report
 from eval.scoring import Result, score
-from qa.settings import PROJECT_ROOT
+from qa.environment import PROJECT_ROOT
 from qa.types import Answer, Document
 
 

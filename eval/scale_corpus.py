@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import random
 import re
 import shutil
@@ -26,13 +27,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from eval.external import load_coqa, load_squad, story_text
+from eval.external import is_squad_format, load_coqa, load_squad, story_text
 from qa.documents import BLANK_LINE, TextSplitter, chunk_documents, make_document, make_splitter
 from qa.indexing import Embedder, VectorStore, build_store, recall_at_k
 from qa.settings import Settings
 from qa.types import Document
 
 Log = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 # . ! or ? then a capital, digit or quote: a missed sentence end only makes a run longer
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'])")
@@ -81,7 +83,12 @@ def coqa_sources(path: Path) -> list[SourceText]:
 
 
 def train_sources(path: Path) -> list[SourceText]:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    """The passages of a SQuAD-format file; none, with a warning, for another format."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not is_squad_format(data):
+        log.warning("%s is not in SQuAD format: skipped", Path(path).name)
+        return []
+    data = data["data"]
     contexts = [p["context"] for article in data for p in article["paragraphs"]]
     label = TRAIN_LABELS.get(path.stem, path.stem)
     return [

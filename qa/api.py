@@ -1,19 +1,17 @@
 """The public functions: ``answer()`` and ``search()`` over the shared pipelines.
 
-The corpus pipeline comes from ``qa.pipeline.get_pipeline``; an article given as ``text``
-gets a pipeline of its own that shares the corpus pipeline's models (a few kept, most recent
-first).
+The corpus pipeline comes from ``qa.shared.get_pipeline``; an article given as ``text``
+gets a pipeline of its own that shares the corpus pipeline's models (``qa.shared`` keeps a
+few, most recent first).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from qa import pipeline as pipelines
-from qa.documents import checksum
+from qa import shared
 from qa.pipeline import Pipeline
 from qa.settings import PER_CALL_FIELDS, Settings
 from qa.types import Answer, Document, Passage
@@ -62,10 +60,6 @@ def search(
     return pipeline.search(question, k, doc_ids=doc_ids, **_per_call(overrides))
 
 
-_TEXT_PIPELINES = 8  # articles given as text kept indexed, most recent first
-_text_pipelines: OrderedDict[tuple, Pipeline] = OrderedDict()
-
-
 def _pipeline_for(overrides: dict[str, Any], text: str | None, url: str | None) -> Pipeline:
     """The shared pipeline for these settings, or one over ``text`` (or the article at
     ``url``) sharing its models."""
@@ -73,20 +67,8 @@ def _pipeline_for(overrides: dict[str, Any], text: str | None, url: str | None) 
     if text is not None and url is not None:
         raise ValueError("give either text or url, not both")
     document = _given_document(text, url, settings)  # before the models: a bad link fails fast
-    base = pipelines.get_pipeline(settings)
-    if document is None:
-        return base
-    key = (id(base), checksum(document.text))
-    with pipelines._lock:
-        if key in _text_pipelines:
-            _text_pipelines.move_to_end(key)
-            return _text_pipelines[key]
-    derived = base.with_documents([document])
-    with pipelines._lock:
-        _text_pipelines[key] = derived
-        while len(_text_pipelines) > _TEXT_PIPELINES:
-            _text_pipelines.popitem(last=False)
-    return derived
+    base = shared.get_pipeline(settings)
+    return base if document is None else shared.text_pipeline(base, document)
 
 
 def _given_document(text: str | None, url: str | None, settings: Settings) -> Document | None:

@@ -10,20 +10,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa.documents import CorpusError
+from qa.flags import add_setting_flags, settings_from_args
 from qa.indexing.vectors.milvus_calls import VectorStoreUnavailable
-from qa.settings import Settings, settings_from_args
+from qa.settings import INDEX_FIELDS, PER_CALL_FIELDS, Settings
 from qa.validation import validate_k, validate_question
 
 
 def _check_question(args: argparse.Namespace, settings: Settings) -> None:
     """Reject a bad question or k before the models load (seconds), not after."""
     validate_question(args.question, settings.max_question_chars)
-    validate_k(args.k)
+    validate_k(settings.k)
 
 
 def _pipeline(args: argparse.Namespace, settings: Settings):
     """The corpus pipeline, or one over the --file or --url article sharing its models."""
-    from qa.pipeline import get_pipeline
+    from qa.shared import get_pipeline
 
     document = None
     if getattr(args, "file", None) and getattr(args, "url", None):
@@ -44,9 +45,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     _check_question(args, settings)
     history = args.history or None
-    result = _pipeline(args, settings).answer(
-        args.question, history, doc_ids=args.doc, k=args.k, reader=args.reader
-    )
+    result = _pipeline(args, settings).answer(args.question, history, doc_ids=args.doc)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -59,7 +58,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     _check_question(args, settings)
-    passages = _pipeline(args, settings).search(args.question, args.k, doc_ids=args.doc)
+    passages = _pipeline(args, settings).search(args.question, doc_ids=args.doc)
     for rank, p in enumerate(passages, 1):
         dense = "-" if p.dense_score is None else f"{p.dense_score:.3f}"
         bm25 = "-" if p.bm25_score is None else f"{p.bm25_score:.2f}"
@@ -111,35 +110,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description=__doc__)
-    parser.add_argument("--corpus", help="folder of .txt/.md articles (default: seeds/)")
-    parser.add_argument("--index-dir", help="index folder (default: index/<corpus name>/)")
-    parser.add_argument(
-        "--vector-store", choices=["faiss", "milvus"], help="where the vectors live (default faiss)"
-    )
-    parser.add_argument(
-        "--milvus-uri", help="Milvus Lite file (*.db) or server (http://host:19530) for milvus"
-    )
+    add_setting_flags(parser, INDEX_FIELDS)  # before the command: they choose the pipeline
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress and info logs")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ask = sub.add_parser("ask", help="answer a question with ¶ citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
-    ask.add_argument("--k", type=int, default=Settings.k, help="passages to read")
     ask.add_argument("--history", action="append", help="an earlier question (repeatable)")
     _add_article_options(ask)
-    ask.add_argument(
-        "--reader",
-        choices=["neural", "span", "sentence"],
-        default=Settings.reader,
-        help="neural (the trained model, default); span or sentence (earlier readers)",
-    )
+    add_setting_flags(ask, PER_CALL_FIELDS)
     ask.set_defaults(func=cmd_ask)
 
     find = sub.add_parser("search", help="show the retrieved passages with scores and ¶")
     find.add_argument("question")
-    find.add_argument("--k", type=int, default=Settings.k)
     _add_article_options(find)
+    add_setting_flags(find, PER_CALL_FIELDS)
     find.set_defaults(func=cmd_search)
 
     index = sub.add_parser("index", help="build or rebuild the index of a folder")

@@ -5,10 +5,15 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa.checksums import file_sha256
+
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")  # a BERT ONNX model's inputs
 
 # Hub and telemetry switches, set before any Hugging Face library is imported. setdefault so a
 # user with internet can still opt in with HF_HUB_OFFLINE=0 for a model of their choice.
@@ -102,3 +107,16 @@ def onnx_session(path: str | Path, threads: int = 0):
     # ms with).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def padded_inputs(
+    ids: Sequence[Sequence[int]], types: Sequence[Sequence[int]]
+) -> dict[str, np.ndarray]:
+    """A BERT model's batch: the token rows right-padded with 0 ([PAD]), their mask, types."""
+    width = max(len(row) for row in ids)
+    feeds = {name: np.zeros((len(ids), width), dtype=np.int64) for name in INPUT_NAMES}
+    for row, (tokens, kinds) in enumerate(zip(ids, types, strict=True)):
+        feeds["input_ids"][row, : len(tokens)] = tokens
+        feeds["token_type_ids"][row, : len(tokens)] = kinds
+        feeds["attention_mask"][row, : len(tokens)] = 1
+    return feeds

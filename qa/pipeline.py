@@ -2,94 +2,27 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection, Sequence
-from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from qa.answering.answer_referent import answer_mention
-from qa.answering.compose import compose_answer
+from qa.answering.compose import Composer
 from qa.answering.followup import Turn, resolve_conversation
 from qa.answering.referents import Mention, Names, conversation_names
+from qa.bundle import Models, one_pass
 from qa.documents import load_documents
-from qa.indexing.build import IndexReport, build_index, open_index
+from qa.indexing.build import IndexReport, build_index, open_corpus_index
 from qa.indexing.folder import StoredIndex
 from qa.indexing.refresh import IndexWatch, load_current
 from qa.indexing.vectors.milvus_calls import CollectionMissing
-from qa.reading.baselines.readers import SentenceReader, SpanReader
 from qa.reading.candidates import Reader
 from qa.reading.nlp import ParseCache, using
-from qa.reading.span_models import SpanModel
-from qa.retrieval.embedders import Embedder, load_embedder
 from qa.retrieval.hybrid import Retriever, prefer_article
-from qa.retrieval.rerankers import load_cross_encoder
 from qa.settings import INDEX_FIELDS, Settings, validate_settings
 from qa.types import Answer, Document, Passage
 from qa.validation import validate_doc_ids, validate_history, validate_k, validate_question
 
-
-class Models:
-    """The loaded models every pipeline over them shares: embedder, cross-encoder and the
-    readers (the neural one loaded on first use), with the lock their tokenizers need (they
-    are not safe to call from several threads at once)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.onnx_threads = settings.onnx_threads
-        self.embedder: Embedder = load_embedder(
-            settings.embedding_model, settings.embed_batch_size, settings.onnx_threads
-        )
-        self.scorer = load_cross_encoder(settings.reranker_model, settings.onnx_threads)
-        self.readers: dict[str, Reader] = {
-            "sentence": SentenceReader(self.scorer),
-            "span": SpanReader(self.scorer),
-        }
-        self.span_models: dict[str, SpanModel] = {}
-        self.lock = threading.RLock()
-
-    def reader(self, settings: Settings) -> Reader:
-        """The named reader; the neural one is loaded on first use (per model and depth)."""
-        if settings.reader != "neural":  # the choice was checked by validate_settings
-            return self.readers[settings.reader]
-        depth = settings.rerank_depth if one_pass(settings) else settings.read_depth
-        key = f"neural:{settings.reader_model}:{depth}"
-        if key not in self.readers:
-            from qa.reading import NeuralReader, load_span_model
-
-            if settings.reader_model not in self.span_models:
-                self.span_models[settings.reader_model] = load_span_model(
-                    settings.reader_model, self.onnx_threads
-                )
-            model = self.span_models[settings.reader_model]
-            if one_pass(settings) and not model.has_relevance:
-                raise ValueError(
-                    f"retrieval='hybrid+reader' needs a reader with a relevance head "
-                    f"(train.model's reader-ranker); {settings.reader_model} has none"
-                )
-            self.readers[key] = NeuralReader(model, depth=depth)
-        return self.readers[key]
-
-
-def one_pass(settings: Settings) -> bool:
-    """The reader-ranker reads the fused passages and ranks them itself: no separate rerank."""
-    return settings.retrieval == "hybrid+reader"
-
-
-def open_corpus_index(
-    documents: Sequence[Document],
-    settings: Settings,
-    embedder: Embedder,
-    *,
-    persist: bool = True,
-    progress: bool = False,
-    rebuild: bool = False,
-) -> tuple[StoredIndex, IndexReport]:
-    """The corpus's index: opened or updated in its folder, or built in memory."""
-    if not persist:
-        return build_index(documents, settings, embedder, progress)
-    folder = settings.resolved_index_dir
-    return open_index(
-        documents, settings, embedder, folder, progress, rebuild, settings.legacy_index_dir
-    )
+T = TypeVar("T")
 
 
 class Pipeline:
@@ -106,7 +39,7 @@ class Pipeline:
         models: Models | None = None,
     ) -> None:
         settings = validate_settings(settings or Settings())
-        models = models or Models(settings)
+        models = models or Models.load(settings)
         index, report = open_corpus_index(
             documents,
             settings,
@@ -129,9 +62,9 @@ class Pipeline:
     ) -> None:
         self.models = models
         self.settings = settings
+        self._watch: IndexWatch | None = None  # in-memory indexes have nothing to follow
         # Its own parses (qa.reading.nlp): a user's article never enters another's cache.
         self.parse_cache = ParseCache()
-        self._watch: IndexWatch | None = None  # in-memory indexes have nothing to follow
         self.documents = {doc.id: doc for doc in documents}
         self.index_report = report
         self.manifest = index.manifest
@@ -269,54 +202,54 @@ class Pipeline:
     def answer(
         self,
         question: str,
-        history: Sequence[str] | None = None,
+        history: Sequence[str | Answer] | None = None,
         *,
         doc_ids: Collection[str] | None = None,
         **overrides: Any,
     ) -> Answer:
-        """Answer ``question``; ``history`` holds the earlier user questions, oldest first;
-        ``doc_ids`` restricts the answer to those articles (ids as in ``documents``)."""
+        """Answer ``question``; ``history`` holds the earlier turns, oldest first: the user's
+        questions, or the Answers they got (then they are not answered again); ``doc_ids``
+        restricts the answer to those articles (ids as in ``documents``)."""
         settings = self.per_call(overrides)
         question = validate_question(question, settings.max_question_chars)
         turns = validate_history(history, settings.max_question_chars)
         validate_k(settings.k)
         doc_ids = validate_doc_ids(doc_ids)
-        earlier = recent_turns(turns, settings)
+        earlier = recent_turns(turns, settings.max_history_turns)
         with self._lock, using(self.parse_cache):
-            result = self._current(lambda: self._answer(question, earlier, settings, doc_ids))
-        return replace(result, multi_article=len(self.documents) > 1)
+            return self._current(lambda: self._answer(question, earlier, settings, doc_ids))
 
     def _answer(
         self,
         question: str,
-        history: list[str],
+        history: Sequence[str | Answer],
         settings: Settings,
         doc_ids: Collection[str] | None = None,
     ) -> Answer:
+        names = conversation_names(self._scope(doc_ids)) if history else Names()
+        given = {i: turn for i, turn in enumerate(history) if isinstance(turn, Answer)}
+
         def answer_of(turn: Turn) -> Mention | None:  # a pronoun's referent: an earlier answer
-            earlier = self._answer(turn.resolved, [], settings, doc_ids)
+            # An earlier Answer the caller holds is used as it is, not answered again.
+            earlier = given.get(turn.index) or self._answer(turn.resolved, [], settings, doc_ids)
             return _answer_mention(earlier, names)
 
-        names = conversation_names(self._scope(doc_ids)) if history else Names()
-        # Earlier turns are resolved once: resolving can answer them again (pronoun referents).
-        earlier, resolved = resolve_conversation(history, question, answer_of, names)
+        asked = [t.resolved_question or t.question if isinstance(t, Answer) else t for t in history]
+        earlier, resolved = resolve_conversation(asked, question, answer_of, names)
         depth = max(settings.k, settings.rerank_depth) if one_pass(settings) else settings.k
         passages = self.retriever.search(resolved, depth, settings, doc_ids)
         if earlier and doc_ids is None and len(self.documents) > 1:
             passages = self._stay_on_article(resolved, earlier, passages, settings)
         reader = self.reader(settings)
-        if one_pass(settings):  # the neural reader-ranker (checked when it was loaded)
-            candidates, ranked = reader.read_ranked(resolved, passages)  # type: ignore[attr-defined]
-            passages = ranked[: settings.k]
+        if one_pass(settings):  # the neural reader-ranker (checked when it was built)
+            reading, passages = reader.ranked_reading(resolved, passages)  # type: ignore[attr-defined]
+            passages = passages[: settings.k]
         else:
-            candidates = reader.read(resolved, passages)
-        confidence = reader.confidence(candidates)
-        threshold = settings.abstain_threshold
-        if threshold is None:
-            threshold = reader.threshold
-        return compose_answer(
-            question, resolved, candidates, passages, settings, confidence, threshold
+            reading = reader.reading(resolved, passages)
+        composer = Composer(
+            settings.max_alternatives, settings.conflict_ratio, len(self.documents) > 1
         )
+        return composer.compose(question, resolved, reading, passages)
 
     def _scope(self, doc_ids: Collection[str] | None) -> list[Document]:
         """The articles a conversation may be about: those asked of, else the whole corpus."""
@@ -334,42 +267,6 @@ def _answer_mention(answer: Answer, names: Names) -> Mention | None:
     return answer_mention(answer.text, cited.text, cited.start, cited.end, names)
 
 
-def recent_turns(turns: Sequence[str], settings: Settings) -> list[str]:
-    """The last ``max_history_turns`` earlier questions (none at 0, not all)."""
-    limit = settings.max_history_turns
+def recent_turns(turns: Sequence[T], limit: int) -> list[T]:
+    """The last ``limit`` earlier turns (none at 0, not all)."""
     return list(turns[-limit:]) if limit else []
-
-
-_pipelines: dict[tuple, Pipeline] = {}
-_views: dict[tuple, Pipeline] = {}  # (key, settings) -> the shared pipeline with those defaults
-_lock = threading.Lock()
-
-
-def get_pipeline(
-    settings: Settings | None = None,
-    *,
-    persist: bool = True,
-    progress: bool = False,
-    rebuild: bool = False,
-) -> Pipeline:
-    """A shared pipeline per corpus and model choice, built once (thread-safe), answering with
-    ``settings``' per-call fields (k, thresholds, reader, ...) as its defaults.
-
-    ``rebuild`` rebuilds the index even when a pipeline is cached (and replaces it).
-    """
-    settings = validate_settings(settings or Settings())
-    key = (*(getattr(settings, name) for name in INDEX_FIELDS), persist)
-    with _lock:
-        if rebuild or key not in _pipelines:
-            base = Settings(**{name: getattr(settings, name) for name in INDEX_FIELDS})
-            _pipelines[key] = Pipeline.from_settings(
-                base, persist=persist, progress=progress, rebuild=rebuild
-            )
-            for stale in [view for view in _views if view[0] == key]:
-                del _views[stale]
-        shared = _pipelines[key]
-        if settings == shared.settings:
-            return shared
-        if (key, settings) not in _views:
-            _views[(key, settings)] = shared.with_settings(settings)
-        return _views[(key, settings)]

@@ -14,8 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from qa.pipeline import Pipeline, get_pipeline
+from qa.pipeline import Pipeline
 from qa.settings import Settings
+from qa.shared import get_pipeline
 from qa.types import Answer, Passage
 
 

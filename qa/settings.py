@@ -3,90 +3,22 @@ its scope. Validation, the index/model field set and the CLI's choices are deriv
 
 Scope ``index``: changes the index (a different folder or a rebuild); ``model``: changes the
 loaded models; ``call``: may differ per call (``answer(q, k=3)``) on one loaded pipeline.
-The environment (MILVUS_TOKEN, QA_AUTH, QA_SHARED_DATA, XDG_CACHE_HOME, QA_ALLOW_PRIVATE_URLS,
-QA_ALLOWED_HOSTS) is read in ``Environment.read`` and nowhere else.
+The environment and the project's folders are in ``qa.environment``.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import hashlib
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
 
+from qa.environment import default_corpus_dir, index_folder_name, index_root
+
 Scope = Literal["index", "model", "call"]
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE_DIR.parent
-SEED_FILES = "seeds"  # the seed article's folder: top level in a checkout, in the package too
-
-
-def is_checkout(root: Path = PROJECT_ROOT) -> bool:
-    """Whether ``root`` is a source checkout (editable install), not site-packages."""
-    return (root / "pyproject.toml").is_file() and (root / SEED_FILES).is_dir()
-
-
-def default_corpus_dir(root: Path = PROJECT_ROOT) -> Path:
-    """seeds/ of the checkout, else the copy shipped in the package (a wheel install)."""
-    return root / SEED_FILES if is_checkout(root) else PACKAGE_DIR / SEED_FILES
-
-
-@dataclass(frozen=True)
-class Environment:
-    """The settings that come from the environment, read in one place."""
-
-    milvus_token: str = ""  # never written to disk
-    auth: str = ""  # "user:password" for `qa serve`, the same as --auth
-    shared_data: Path | None = None  # the shared data folder (holding external/ and train/)
-    cache_home: Path | None = None  # XDG_CACHE_HOME: where a wheel install keeps its indexes
-    allow_private_urls: bool = False  # QA_ALLOW_PRIVATE_URLS=1, the same as the setting
-    # QA_ALLOWED_HOSTS: Host names `qa serve` answers besides loopback names and --host
-    # (comma-separated), the same as --allowed-host
-    allowed_hosts: tuple[str, ...] = ()
-
-    @classmethod
-    def read(cls, env: Mapping[str, str] | None = None) -> Environment:
-        env = os.environ if env is None else env
-        shared, cache = env.get("QA_SHARED_DATA"), env.get("XDG_CACHE_HOME")
-        return cls(
-            milvus_token=env.get("MILVUS_TOKEN", ""),
-            auth=env.get("QA_AUTH", ""),
-            shared_data=Path(shared).expanduser() if shared else None,
-            cache_home=Path(cache).expanduser() if cache else None,
-            allow_private_urls=env.get("QA_ALLOW_PRIVATE_URLS", "").strip() == "1",
-            allowed_hosts=tuple(
-                n.strip() for n in env.get("QA_ALLOWED_HOSTS", "").split(",") if n.strip()
-            ),
-        )
-
-
-def shared_data_dir(environment: Environment | None = None) -> Path:
-    """The shared data folder (external/ and train/ inside): $QA_SHARED_DATA, else
-    ../shared/data beside the checkout."""
-    chosen = (environment or Environment.read()).shared_data
-    return PROJECT_ROOT.parent / "shared" / "data" if chosen is None else chosen
-
-
-def index_root(root: Path = PROJECT_ROOT, environment: Environment | None = None) -> Path:
-    """index/ in a checkout; a per-user cache folder otherwise (never inside site-packages)."""
-    if is_checkout(root):
-        return root / "index"
-    cache = (environment or Environment.read()).cache_home or Path.home() / ".cache"
-    return cache / "article-qa" / "index"
-
-
-def index_folder_name(corpus_dir: Path) -> str:
-    """A readable name and a digest of the corpus's full path: two folders both named
-    ``corpus`` get two indexes."""
-    resolved = Path(corpus_dir).expanduser().resolve()
-    digest = hashlib.sha256(str(resolved).encode("utf-8")).hexdigest()[:10]
-    return f"{resolved.name or 'corpus'}-{digest}"
 
 
 def setting(
@@ -103,9 +35,10 @@ def setting(
     return field(default=default, metadata=meta)
 
 
+# Each variant adds a stage to the one before: the ablations (eval.conditions) in this order.
 # hybrid+reader: one pass, the reader-ranker reads the fused passages and ranks them by its
 # relevance head (no separate cross-encoder rerank); it needs a reader_model that has one.
-RETRIEVAL_CHOICES = ("hybrid+rerank", "hybrid+reader", "hybrid", "dense", "bm25")
+RETRIEVAL_CHOICES = ("dense", "bm25", "hybrid", "hybrid+rerank", "hybrid+reader")
 READER_CHOICES = ("neural", "span", "sentence")
 
 
@@ -172,7 +105,7 @@ class Settings:
     rrf_k: int = setting(60, "Cormack et al. (2009); damps the top ranks' dominance", low=1)
     embed_batch_size: int = setting(
         32,
-        "texts per embedder batch (batched by length, so little padding)",
+        "texts per embedder batch (batched by token count, so little padding)",
         "model",
         low=1,
         high=4096,
@@ -312,19 +245,4 @@ def validate_settings(settings: Settings) -> Settings:
         raise ValueError("setting milvus_uri is needed with vector_store='milvus'")
     if settings.chunk_overlap >= settings.chunk_size:
         raise ValueError("setting chunk_overlap must be smaller than chunk_size")
-    return settings
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings with the global --corpus, --index-dir, --vector-store and --milvus-uri options
-    applied."""
-    settings = Settings()
-    if getattr(args, "corpus", None):
-        settings = settings.replace(corpus_dir=Path(args.corpus))
-    if getattr(args, "index_dir", None):
-        settings = settings.replace(index_dir=Path(args.index_dir))
-    if getattr(args, "vector_store", None):
-        settings = settings.replace(vector_store=args.vector_store)
-    if getattr(args, "milvus_uri", None):
-        settings = settings.replace(milvus_uri=args.milvus_uri)
     return settings

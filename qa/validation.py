@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from qa.types import Answer
+
 # Lone surrogates cannot be encoded (tokenizers and spaCy fail on them); control characters
 # other than tab and newlines are never part of a question.
 # m8: also C1 controls (U+0085, U+009B: a terminal's CSI), noncharacters (U+FFFE, U+FFFF,
@@ -37,17 +39,22 @@ def validate_question(question: object, max_chars: int, label: str = "question")
     return text
 
 
-def validate_history(history: object, max_chars: int) -> list[str]:
-    """Earlier user questions, oldest first; blank turns are dropped."""
+def validate_history(history: object, max_chars: int) -> list[str | Answer]:
+    """Earlier turns, oldest first: questions (blank ones dropped) or the Answers they got,
+    which carry their resolved question and answer text."""
     if history is None:
         return []
     if isinstance(history, str) or not isinstance(history, Sequence):
         raise ValueError("history must be a list of earlier questions (oldest first)")
-    turns = []
+    turns: list[str | Answer] = []
     for number, turn in enumerate(history, start=1):
-        if not isinstance(turn, str):
-            raise ValueError(f"history items must be text (str), not {type(turn).__name__}")
-        if turn.strip():
+        if isinstance(turn, Answer):
+            turns.append(turn)
+        elif not isinstance(turn, str):
+            raise ValueError(
+                f"history items must be questions (str) or Answers, not {type(turn).__name__}"
+            )
+        elif turn.strip():
             turns.append(validate_question(turn, max_chars, f"history item {number}"))
     return turns
 

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from qa.documents import make_document
-from qa.settings import PROJECT_ROOT, Settings
+from qa.environment import PROJECT_ROOT
+from qa.settings import Settings
 from qa.types import Document
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
@@ -102,7 +103,7 @@ def real_pipeline(real_settings: Settings):
     Built through get_pipeline(), so qa.answer(..., index_dir=...) and the CLI with
     --index-dir reuse this instance instead of loading the models again.
     """
-    from qa.pipeline import get_pipeline
+    from qa.shared import get_pipeline
 
     return get_pipeline(real_settings)
 

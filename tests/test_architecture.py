@@ -16,14 +16,24 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     ("qa.cli",),
     ("qa.api", "qa.pool"),
+    ("qa.shared",),
     ("qa.pipeline",),
+    ("qa.bundle",),
     ("qa.answering",),
     ("qa.reading.baselines",),  # the earlier readers build on the neural reader's parts
     ("qa.reading",),
     ("qa.retrieval",),
     ("qa.indexing",),
     ("qa.documents",),
-    ("qa.model_files", "qa.validation", "qa.checksums", "qa.settings", "qa.types"),
+    (
+        "qa.flags",
+        "qa.environment",
+        "qa.model_files",
+        "qa.validation",
+        "qa.checksums",
+        "qa.settings",
+        "qa.types",
+    ),
 )
 # What ui/, eval/ and train/ may import: the package, its top modules and each stage's package
 # (its __init__ names the stage's public API), never a module inside a stage.

@@ -201,3 +201,14 @@ def test_quick_run_end_to_end(tmp_path: Path, capsys) -> None:
     assert 900 <= row["chunks"] <= 1100 and row["kind"] == "flat"
     assert row["search_ms"]["p50"] > 0 and row["index_open_s"] > 0
     assert (tmp_path / "bench_scale.png").is_file()
+
+
+def test_training_files_not_in_squad_format_are_skipped(tmp_path: Path, caplog) -> None:
+    """train/ holds a CoQA-format file beside the SQuAD ones: its stories have no paragraphs."""
+    squad = {"data": [{"title": "T", "paragraphs": [{"context": "A river.", "qas": []}]}]}
+    coqa = {"version": "1.0", "data": [{"source": "wikipedia", "id": "x", "story": "S."}]}
+    (tmp_path / "quoref_ni.json").write_text(json.dumps(squad), encoding="utf-8")
+    (tmp_path / "coqa_wikipedia_gutenberg.json").write_text(json.dumps(coqa), encoding="utf-8")
+    assert [s.body for s in scale_corpus.train_sources(tmp_path / "quoref_ni.json")] == ["A river."]
+    assert scale_corpus.train_sources(tmp_path / "coqa_wikipedia_gutenberg.json") == []
+    assert "not in SQuAD format" in caplog.text

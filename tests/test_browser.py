@@ -1,8 +1,9 @@
 """The chat UI in a real headless Chromium, driven by Playwright (sync API).
 
 Skipped, with the reason, when Playwright or /usr/bin/chromium is missing (.ci/run installs
-Chromium). The tests are one user's session on one page, in order; screenshots go to
-tests/artifacts/ (git-ignored) for a look after a failure.
+Chromium). Each test opens its own page (a new session) and makes the state it needs, so
+any one runs alone or in any order; screenshots go to tests/artifacts/ (git-ignored) for a
+look after a failure.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def url(real_settings) -> Iterator[str]:
     demo.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def external_requests() -> list[str]:
     """URLs the page asked for from anywhere but the app itself."""
     return []
@@ -57,8 +58,10 @@ def browser() -> Iterator[Browser]:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page(browser: Browser, url: str, external_requests: list[str]) -> Iterator[Page]:
+    """A new page, so a new session: no earlier test's chat or article."""
+
     def record(request: Request) -> None:
         if not request.url.startswith(url):
             external_requests.append(request.url)
@@ -95,6 +98,8 @@ def test_question_gets_a_cited_answer_with_its_span_marked(page: Page, real_sett
 
 
 def test_clicking_a_citation_marks_the_paragraph_in_the_article(page: Page):
+    ask(page, app.EXAMPLES[0])
+    open_sources(page)
     link = page.locator("#qa-chat .qa-sources a.qa-cite").last
     anchor = link.get_attribute("href").removeprefix("#")
     link.click()
@@ -107,7 +112,7 @@ def test_clicking_a_citation_marks_the_paragraph_in_the_article(page: Page):
 def test_follow_up_keeps_the_conversation(page: Page):
     ask(page, "Who is Theresa Fallon?")
     ask(page, "Where is her centre based?")
-    expect(page.locator("#qa-chat .qa-answer")).to_have_count(3)
+    expect(page.locator("#qa-chat .qa-answer")).to_have_count(2)
     # The chat's earlier questions reached answer(), which rewrote the follow-up.
     expect(page.locator("#qa-chat .qa-understood").last).to_contain_text("Theresa Fallon")
     shot(page, "4-follow-up")
@@ -116,7 +121,7 @@ def test_follow_up_keeps_the_conversation(page: Page):
 def test_clicking_an_example_asks_it(page: Page):
     question = app.EXAMPLES[2]
     page.locator("#qa-examples").get_by_text(question, exact=True).click()
-    expect(page.locator("#qa-chat .qa-answer")).to_have_count(4)
+    expect(page.locator("#qa-chat .qa-answer")).to_have_count(1)
     expect(page.locator("#qa-chat [data-testid=user]").last).to_have_text(question)
 
 
@@ -128,6 +133,8 @@ def test_blank_question_gets_a_friendly_message(page: Page):
 
 
 def test_clear_empties_the_chat_and_unmarks_the_article(page: Page):
+    ask(page, app.EXAMPLES[0])
+    expect(page.locator("#qa-article .qa-cited")).not_to_have_count(0)
     page.get_by_role("button", name="Clear chat").click()
     expect(page.locator("#qa-chat .qa-answer")).to_have_count(0)
     expect(page.locator("#qa-article .qa-cited")).to_have_count(0)
@@ -135,6 +142,9 @@ def test_clear_empties_the_chat_and_unmarks_the_article(page: Page):
 
 def test_the_page_never_calls_out(page: Page, external_requests: list[str]):
     """No font CDN, analytics or telemetry: everything is served by the app itself."""
+    ask(page, app.EXAMPLES[0])
+    open_sources(page)
+    assert page.locator("#qa-chat .qa-answer").count() == 1
     assert external_requests == []
 
 
@@ -152,11 +162,21 @@ def open_own_article(page: Page) -> None:
         page.get_by_role("button", name="Your own article").click()
 
 
-def test_paste_an_article_then_ask_about_it(page: Page):
+def paste_article(page: Page) -> None:
     open_own_article(page)
     page.locator("#qa-paste textarea").fill(PASTED)
     page.locator("#qa-use-text").click()
     expect(page.locator("#qa-status")).to_contain_text("Floods close Danube port")
+
+
+def upload_news_page(page: Page) -> None:
+    open_own_article(page)
+    page.locator("#qa-upload input[type=file]").set_input_files(str(FIXTURES / "news_page.html"))
+    expect(page.locator("#qa-status")).to_contain_text("Millbrook approves floating solar farm")
+
+
+def test_paste_an_article_then_ask_about_it(page: Page):
+    paste_article(page)
     expect(page.locator("#qa-article .qa-para")).to_have_count(3)
     expect(page.locator("#qa-examples")).to_be_hidden()  # they are about the seed article
     ask(page, "Who is the harbour master?")
@@ -168,8 +188,8 @@ def test_paste_an_article_then_ask_about_it(page: Page):
 
 
 def test_upload_a_saved_page_then_follow_the_citation(page: Page):
-    page.locator("#qa-upload input[type=file]").set_input_files(str(FIXTURES / "news_page.html"))
-    expect(page.locator("#qa-status")).to_contain_text("Millbrook approves floating solar farm")
+    ask(page, app.EXAMPLES[0])  # a chat about the default article, ended by the new one
+    upload_news_page(page)
     expected = (FIXTURES / "news_page.expected.txt").read_text(encoding="utf-8").splitlines()
     paragraphs = page.locator("#qa-article .qa-para span")
     expect(paragraphs).to_have_text(expected)  # exactly the article, numbered, no page furniture
@@ -185,6 +205,8 @@ def test_upload_a_saved_page_then_follow_the_citation(page: Page):
 
 
 def test_export_downloads_the_conversation_as_markdown(page: Page):
+    upload_news_page(page)
+    ask(page, "How many panels will the array have?")
     ask(page, "Who chairs the cooperative?")
     with page.expect_download() as download:
         page.locator("#qa-export").click()
@@ -197,6 +219,8 @@ def test_export_downloads_the_conversation_as_markdown(page: Page):
 
 
 def test_back_to_the_default_article(page: Page):
+    paste_article(page)
+    expect(page.locator("#qa-examples")).to_be_hidden()
     page.locator("#qa-reset").click()
     expect(page.locator("#qa-article .qa-para").first).to_contain_text("China")
     expect(page.locator("#qa-examples")).to_be_visible()

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from qa.cli import build_parser, main
-from qa.settings import PROJECT_ROOT, Settings
+from qa.environment import PROJECT_ROOT
+from qa.flags import flag, settings_from_args
+from qa.settings import INDEX_FIELDS, PER_CALL_FIELDS, Settings
 
 
 def run_main(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
@@ -98,7 +100,36 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
 
 def test_parser_defaults() -> None:
     args = build_parser().parse_args(["ask", "Who?", "--history", "a", "--history", "b"])
-    assert args.k == Settings.k and args.history == ["a", "b"] and not args.json
+    assert args.history == ["a", "b"] and not args.json
+    assert settings_from_args(args) == Settings()  # no setting flag given: the defaults
+
+
+def test_every_setting_is_a_flag(capsys: pytest.CaptureFixture) -> None:
+    """The flags are derived from Settings: a new field is a flag with no second declaration."""
+    for argv, names in ((["--help"], INDEX_FIELDS), (["ask", "--help"], PER_CALL_FIELDS)):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = capsys.readouterr().out
+        assert [name for name in names if flag(name) not in out] == []
+    assert "--corpus" in " ".join(flag(name) for name in INDEX_FIELDS)  # the short name kept
+
+
+def test_setting_flags_reach_the_settings() -> None:
+    argv = ["--chunk-size", "400", "--corpus", "news", "search", "Who?", "--k", "3"]
+    argv += ["--retrieval", "dense", "--abstain-threshold", "0.25", "--max-history-turns", "0"]
+    settings = settings_from_args(build_parser().parse_args(argv))
+    assert (settings.chunk_size, settings.corpus_dir, settings.k) == (400, Path("news"), 3)
+    assert (settings.retrieval, settings.abstain_threshold, settings.max_history_turns) == (
+        "dense",
+        0.25,
+        0,
+    )
+
+
+def test_a_setting_flag_outside_its_choices_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["ask", "Who?", "--reader", "magic"])
+    assert info.value.code == 2 and "invalid choice: 'magic'" in capsys.readouterr().err
 
 
 # --- with the real models (slow; shares the session pipeline) -----------------------
@@ -161,9 +192,9 @@ def test_ask_about_a_saved_page(real_pipeline, real_settings: Settings, capsys) 
 
 
 def test_ask_file_errors_before_loading_models(tmp_path: Path, capsys, monkeypatch) -> None:
-    import qa.pipeline
+    import qa.shared
 
-    monkeypatch.setattr(qa.pipeline, "get_pipeline", lambda *a: pytest.fail("models loaded"))
+    monkeypatch.setattr(qa.shared, "get_pipeline", lambda *a: pytest.fail("models loaded"))
     page = tmp_path / "nav.html"
     page.write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
     code, _, err = run_main(["ask", "--file", str(page), "Who?"], capsys)

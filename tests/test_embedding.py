@@ -18,7 +18,7 @@ TEXTS = [
     "strongly worded statement was aimed at its domestic online audience.",
     "Grain",
     "Russia ended the Black Sea grain deal in July, and Ukraine shipped wheat through the "
-    "Danube instead. " * 8,  # longer than the 256-token window: truncated, never an error
+    "Danube instead. " * 8,  # longer than the 128-token window: truncated, never an error
 ]
 
 
@@ -59,3 +59,29 @@ def test_batching_barely_changes_a_vector() -> None:
     assert (together * alone).sum(axis=1).min() > 0.98  # as close as int8 is to fp32
     np.testing.assert_array_equal(embedder.embed(TEXTS[::-1])[::-1], together)
     assert embedder.embed([]).shape == (0, 384)
+
+
+class RecordingSession:
+    """The embedder's ONNX session, recording each batch's token ids."""
+
+    def __init__(self, session) -> None:
+        self.session, self.batches = session, []
+
+    def run(self, names, feeds):
+        self.batches.append(feeds["input_ids"])
+        return self.session.run(names, feeds)
+
+
+def test_texts_are_batched_by_token_count_not_characters() -> None:
+    """A long word is many tokens in few characters: batched by characters, the 11-token
+    compound would share a batch with the 42-token text and be padded to its length."""
+    texts = ["x " * 30, "antidisestablishmentarianism " * 2, "hi", "x " * 40]
+    embedder = OnnxEmbedder(resolve_model(SHIPPED), SHIPPED, batch_size=2)
+    lengths = sorted(len(e.ids) for e in embedder.tokenizer.encode_batch(texts))
+    embedder.session = RecordingSession(embedder.session)
+    vectors = embedder.embed(texts)
+    widths = [batch.shape[1] for batch in embedder.session.batches]
+    assert widths == [lengths[1], lengths[3]]  # each batch as wide as its longest text only
+    padding = sum(int((batch == 0).sum()) for batch in embedder.session.batches)
+    assert padding == (lengths[1] - lengths[0]) + (lengths[3] - lengths[2])
+    assert vectors.shape == (4, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0)

@@ -41,7 +41,7 @@ from eval.scoring import (
 from eval.summary import summarize
 from eval.tables import corpus_table
 from qa.documents import load_documents, make_document
-from qa.settings import PROJECT_ROOT
+from qa.environment import PROJECT_ROOT
 from qa.types import Answer, Citation
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -489,6 +489,29 @@ def test_squad_plan_builds_only_the_sampled_articles(shared: Path) -> None:
     assert "test split" in plan.samples[0]
     baseline = next(c for c in plan.conditions if c.role == "baseline")
     assert baseline.overrides == {"reader": "sentence"}
+
+
+def test_the_ablations_are_the_settings_other_choices() -> None:
+    """One per retrieval variant but the default, one per reader but the default and the
+    baseline, in the settings' order: a new choice is ablated without a second list."""
+    from eval.conditions import Condition, companions
+    from qa.settings import choices
+
+    primary = Condition("p", "squad", "primary", "", ())
+    made = companions(primary, [], ablations=True)
+    assert [c.overrides for c in made] == [
+        {"reader": "sentence"},
+        *(
+            {"retrieval": v}
+            for v in choices("retrieval")
+            if v not in ("hybrid+rerank", "hybrid+reader")
+        ),
+        {"reader": "span"},
+    ]
+    assert [c.name for c in made] == [
+        "p · baseline", "p · dense", "p · bm25", "p · hybrid", "p · span reader",
+    ]  # fmt: skip
+    assert companions(primary, [], ablations=False) == made[:1]
 
 
 def test_squad_dev_split_is_for_tuning(shared: Path) -> None:

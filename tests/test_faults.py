@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +78,35 @@ def test_damaged_file_is_rebuilt_never_used(built, tmp_path: Path, name: str, ho
     assert run("open", corpus, index)["embedded"] == 0  # and the rebuild was saved
 
 
+def reseal(folder: Path, name: str) -> None:
+    """The damaged file's checksum recomputed in the manifest: the parse and consistency
+    checks behind the checksum must refuse it."""
+    from qa.checksums import file_sha256
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["checksums"][name] = file_sha256(folder / name)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+# FAISS reads a bit flip or random bytes inside its vectors as other vectors: only the
+# checksum can catch those, so past it only the damage to its structure is tried.
+PAST_CHECKSUM = [("faiss.index", how) for how in ("empty", "truncated", "reordered")]
+PAST_CHECKSUM += [("chunks.jsonl", how) for how in DAMAGES if how != "missing"]
+
+
+@pytest.mark.parametrize(("name", "how"), PAST_CHECKSUM)
+def test_damage_under_a_fresh_checksum_is_rebuilt_never_used(built, tmp_path, name, how):
+    corpus, good, fresh = built
+    index = tmp_path / "seeds"
+    shutil.copytree(good, index)
+    damage(index / name, how)
+    reseal(index, name)
+    opened = run("open", corpus, index)
+    assert opened["embedded"] > 0 and opened["chunks"] == fresh["chunks"]
+    reasons = [w for w in opened["warnings"] if "rebuilding" in w]
+    assert reasons and not any("fails its checksum" in w for w in reasons), reasons
+
+
 @pytest.mark.parametrize("field", ["embedding_model", "format_version", "dimension"])
 def test_index_from_another_model_or_a_newer_format_is_rebuilt(built, tmp_path, field):
     corpus, good, fresh = built
@@ -93,8 +121,14 @@ def test_index_from_another_model_or_a_newer_format_is_rebuilt(built, tmp_path, 
     assert opened["embedded"] > 0 and opened["chunks"] == fresh["chunks"]
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.8, 1.2, 1.6, 2.5, 6.0])
-def test_build_killed_mid_way_leaves_the_old_or_the_new_index(built, tmp_path, delay):
+# Each point of a rebuild over the old index: embedding, writing the new files (checksums),
+# moving the old index aside, putting the new one in place (the old one moved aside), and
+# once the new one is in place (the old one not yet deleted).
+KILL_POINTS = ("embed:1", "checksum:1", "checksum:3", "rename:1", "rename:2", "renamed:2")
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_build_killed_mid_way_leaves_the_old_or_the_new_index(built, tmp_path, point):
     corpus, good, _ = built
     index = tmp_path / "seeds"
     shutil.copytree(good, index)
@@ -103,13 +137,17 @@ def test_build_killed_mid_way_leaves_the_old_or_the_new_index(built, tmp_path, d
     article = next(changed.iterdir())
     article.write_text(article.read_text() + "\n\nA new closing paragraph about the talks.\n")
     child = subprocess.Popen(
-        [sys.executable, str(WORKER), "build", str(changed), str(index)],
-        stdout=subprocess.DEVNULL,
+        [sys.executable, str(WORKER), "build", str(changed), str(index), point],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
-    time.sleep(delay)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
+    try:  # the child says where it stopped, then waits there to be killed
+        assert child.stdout.readline().strip() == point, "the build never reached the point"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
     old = run("probe", corpus, index)["valid"]
     new = run("probe", changed, index)["valid"]
     assert old != new, "exactly one of the old and the new index is on disk"
+    assert new is (point == "renamed:2"), "the new index is there once it was swapped in"

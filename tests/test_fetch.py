@@ -314,11 +314,11 @@ def test_the_setting_and_its_environment_variable(monkeypatch: pytest.MonkeyPatc
 
 
 def test_cli_refuses_a_bad_link_before_loading_models(server, capsys, monkeypatch) -> None:
-    import qa.pipeline
+    import qa.shared
     from qa.cli import main
 
     monkeypatch.delenv("QA_ALLOW_PRIVATE_URLS", raising=False)
-    monkeypatch.setattr(qa.pipeline, "get_pipeline", lambda *a: pytest.fail("models loaded"))
+    monkeypatch.setattr(qa.shared, "get_pipeline", lambda *a: pytest.fail("models loaded"))
     assert main(["ask", "--url", url(server, "/article"), "Who?"]) == 2
     assert "private or local address (127.0.0.1)" in capsys.readouterr().err
     assert main(["ask", "--url", "ftp://example.org/x", "Who?"]) == 2

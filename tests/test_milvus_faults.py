@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from qa.documents import load_documents
+from qa.environment import Environment
 from qa.indexing import open_index
 from qa.indexing.vectors.milvus_calls import (
     CollectionMissing,
     VectorStoreUnavailable,
     safe_uri,
-    timeout_from_env,
 )
 from qa.settings import Settings
 from ui.app import respond
@@ -57,11 +57,11 @@ def settings_for(corpus: Path, uri: str) -> Settings:
 
 
 def test_timeout_setting_and_messages_without_credentials() -> None:
-    assert timeout_from_env({}) == 10.0
-    assert timeout_from_env({"MILVUS_TIMEOUT": "2.5"}) == 2.5
+    assert Environment.read({}).milvus_timeout == 10.0
+    assert Environment.read({"MILVUS_TIMEOUT": "2.5"}).milvus_timeout == 2.5
     for bad in ("soon", "0", "-1", "99999"):
         with pytest.raises(ValueError, match="MILVUS_TIMEOUT must be seconds"):
-            timeout_from_env({"MILVUS_TIMEOUT": bad})
+            Environment.read({"MILVUS_TIMEOUT": bad})
     assert safe_uri("https://user:secret@milvus:19530") == "https://milvus:19530"
 
 

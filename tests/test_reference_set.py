@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from qa.documents import load_documents
-from qa.settings import PROJECT_ROOT
+from qa.environment import PROJECT_ROOT
 from qa.types import Document
 
 ARTICLE_FILE = PROJECT_ROOT / "eval" / "data" / "article.jsonl"

@@ -10,17 +10,9 @@ import numpy as np
 import pytest
 
 from qa.documents import document_from_text, load_documents, make_document
+from qa.environment import PACKAGE_DIR, PROJECT_ROOT, Environment, default_corpus_dir, index_root
 from qa.indexing import build_index, open_index
-from qa.settings import (
-    FIELDS,
-    INDEX_FIELDS,
-    PACKAGE_DIR,
-    PROJECT_ROOT,
-    Environment,
-    Settings,
-    default_corpus_dir,
-    index_root,
-)
+from qa.settings import FIELDS, INDEX_FIELDS, Settings
 
 SEED = "000_36ba9c20c5f9ac76.txt"
 

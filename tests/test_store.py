@@ -76,6 +76,25 @@ def saved(tmp_path: Path, built):
     return folder, chunks, vectors, manifest
 
 
+def reseal(folder: Path) -> None:
+    """Recompute every checksum in the manifest after a file was damaged, so that the parse
+    and dimension checks behind the checksum are what must refuse it."""
+    from qa.checksums import file_sha256
+
+    path = folder / MANIFEST_FILE
+    data = json.loads(path.read_text())
+    data["checksums"] = {name: file_sha256(folder / name) for name in data["checksums"]}
+    path.write_text(json.dumps(data))
+
+
+def refused_past_checksum(folder: Path, manifest: Manifest, match: str) -> None:
+    """The resealed index is refused by ``match``'s check, not by a checksum."""
+    reseal(folder)
+    with pytest.raises(IndexLoadError, match=match) as refused:
+        load(folder, manifest)
+    assert "fails its checksum" not in str(refused.value)
+
+
 def stored_vectors(store) -> np.ndarray:
     return store.vectors(np.arange(len(store)))
 
@@ -218,16 +237,14 @@ def test_missing_folder(tmp_path: Path, built) -> None:
 def test_corrupt_faiss_file(saved, data: bytes) -> None:
     folder, _, _, manifest = saved
     (folder / FAISS_FILE).write_bytes(data)
-    with pytest.raises(IndexLoadError, match="corrupt index"):
-        load(folder, manifest)
+    refused_past_checksum(folder, manifest, "corrupt index in .*: ")  # FAISS's own error
 
 
 def test_truncated_faiss_file(saved) -> None:
     folder, _, _, manifest = saved
     path = folder / FAISS_FILE
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(IndexLoadError, match="corrupt index"):
-        load(folder, manifest)
+    refused_past_checksum(folder, manifest, "corrupt index in .*: ")
 
 
 def test_missing_faiss_file(saved) -> None:
@@ -303,15 +320,13 @@ def test_corrupt_chunks_file(saved, corrupt) -> None:
     folder, _, _, manifest = saved
     path = folder / CHUNKS_FILE
     path.write_text(corrupt(path.read_text(encoding="utf-8")), encoding="utf-8")
-    with pytest.raises(IndexLoadError, match="corrupt index"):
-        load(folder, manifest)
+    refused_past_checksum(folder, manifest, "corrupt index in ")
 
 
 def test_binary_chunks_file(saved) -> None:
     folder, _, _, manifest = saved
     (folder / CHUNKS_FILE).write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(IndexLoadError, match="corrupt index"):
-        load(folder, manifest)
+    refused_past_checksum(folder, manifest, "corrupt index in .*codec can't decode")
 
 
 @pytest.mark.parametrize(
@@ -338,9 +353,8 @@ def test_manifest_chunk_count_disagrees_with_files(saved) -> None:
 
 def test_vectors_of_another_dimension(saved, fake_embedder) -> None:
     folder, chunks, _, manifest = saved
-    build_store(np.ones((len(chunks), 8), dtype=np.float32)).save(folder)
-    with pytest.raises(IndexLoadError, match="corrupt index"):
-        load(folder, manifest)
+    build_store(np.ones((len(chunks), 8), dtype=np.float32)).save(folder)  # as many rows
+    refused_past_checksum(folder, manifest, "vectors of dimension 8, manifest says 64")
 
 
 def test_read_chunks_checks_ids(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_history_must_be_a_list(history: object) -> None:
 
 
 def test_history_items_must_be_text() -> None:
-    with pytest.raises(ValueError, match=r"history items must be text \(str\), not int"):
+    with pytest.raises(ValueError, match=r"must be questions \(str\) or Answers, not int"):
         validate_history(["fine", 3], LIMIT)
 
 

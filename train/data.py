@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.settings import shared_data_dir
+from qa.environment import shared_data_dir
 
 DATA_DIR = shared_data_dir()
 SQUAD = "external/squad_v1.1_dev.json"

@@ -19,9 +19,9 @@ import gradio as gr
 from qa.answering import conversation_markdown
 from qa.documents import CorpusError, PageReader
 from qa.indexing import VectorStoreUnavailable
-from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings
+from qa.shared import get_pipeline
 from qa.types import Answer
 from qa.validation import validate_question
 from ui import render

@@ -20,7 +20,7 @@ import statistics
 import time
 
 from eval.metrics import percentile
-from qa.settings import PROJECT_ROOT, shared_data_dir
+from qa.environment import PROJECT_ROOT, shared_data_dir
 from ui.app import build_app
 from ui.serve import free_port, launch
 

@@ -11,9 +11,9 @@ import gradio as gr
 
 from qa.answering import conversation_json
 from qa.indexing import VectorStoreUnavailable
-from qa.pipeline import get_pipeline
 from qa.pool import PipelinePool
 from qa.settings import Settings
+from qa.shared import get_pipeline
 from qa.types import Answer
 from ui.session import OwnArticle, SessionArticles
 

@@ -12,7 +12,8 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from qa.settings import Environment, settings_from_args
+from qa.environment import Environment
+from qa.flags import settings_from_args
 from ui.app import DEFAULT_HOST, DEFAULT_PORT, MODEL_CONCURRENCY, build_app
 from ui.assets import CSS, ON_LOAD_JS, THEME
 from ui.guard import RequestGuard

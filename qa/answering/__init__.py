@@ -6,7 +6,7 @@ conversation exported as Markdown or JSON (``export``).
 
 from qa.answering.answer_referent import answer_mention
 from qa.answering.compose import (
-    compose_answer,
+    Composer,
     rank_alternatives,
     supporting_citations,
 )
@@ -26,10 +26,10 @@ from qa.answering.referents import Mention, names_in
 
 __all__ = [
     "AnswerOf",
+    "Composer",
     "Mention",
     "Turn",
     "answer_mention",
-    "compose_answer",
     "confidence_level",
     "conversation_json",
     "conversation_markdown",

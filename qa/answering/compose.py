@@ -5,42 +5,56 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from qa.reading.candidates import Candidate
-from qa.settings import Settings
+from qa.reading.candidates import Candidate, Reading
 from qa.types import Alternative, Answer, Citation, Passage
 
 
-def compose_answer(
-    question: str,
-    resolved: str,
-    candidates: Sequence[Candidate],
-    passages: Sequence[Passage],
-    settings: Settings,
-    confidence: float,
-    threshold: float,
-) -> Answer:
-    """The best candidate as an Answer, or an abstention when ``confidence`` < ``threshold``."""
-    nearest = tuple(_distinct_paragraphs(passages))
-    if not candidates or confidence < threshold:
-        return Answer(question, "", True, confidence, (), "", resolved, passages=nearest)
-    best = candidates[0]
-    alternatives = rank_alternatives(candidates, confidence, settings.max_alternatives)
-    conflict = bool(alternatives) and alternatives[0].confidence >= (
-        settings.conflict_ratio * confidence
-    )
-    return Answer(
-        question=question,
-        text=best.text,
-        abstained=False,
-        confidence=confidence,
-        citations=tuple(supporting_citations(best, passages)),
-        evidence=best.sentence,
-        resolved_question=resolved,
-        alternatives=alternatives,
-        conflict=conflict,
-        passages=nearest,
-    )
+@dataclass(frozen=True, slots=True)
+class Composer:
+    """Turns a reader's Reading into the Answer: ``max_alternatives`` runner-ups listed, a
+    conflict flagged when the best runner-up has ``conflict_ratio`` of the best's confidence,
+    citations that name their article when the corpus holds several (``multi_article``)."""
+
+    max_alternatives: int = 3
+    conflict_ratio: float = 0.8
+    multi_article: bool = False
+
+    def compose(
+        self, question: str, resolved: str, reading: Reading, passages: Sequence[Passage]
+    ) -> Answer:
+        """The best candidate as an Answer, or an abstention under the reading's threshold."""
+        nearest = tuple(_distinct_paragraphs(passages))
+        confidence = reading.confidence
+        if reading.abstains:
+            return Answer(
+                question,
+                "",
+                True,
+                confidence,
+                resolved_question=resolved,
+                passages=nearest,
+                multi_article=self.multi_article,
+            )
+        best = reading.candidates[0]
+        alternatives = rank_alternatives(reading.candidates, confidence, self.max_alternatives)
+        conflict = bool(alternatives) and alternatives[0].confidence >= (
+            self.conflict_ratio * confidence
+        )
+        return Answer(
+            question=question,
+            text=best.text,
+            abstained=False,
+            confidence=confidence,
+            citations=tuple(supporting_citations(best, passages)),
+            evidence=best.sentence,
+            resolved_question=resolved,
+            alternatives=alternatives,
+            conflict=conflict,
+            passages=nearest,
+            multi_article=self.multi_article,
+        )
 
 
 def _distinct_paragraphs(passages: Sequence[Passage]) -> list[Citation]:

@@ -33,7 +33,8 @@ from urllib.parse import urljoin, urlsplit
 
 from qa.documents.corpus import CorpusError
 from qa.documents.extract import MAX_HTML_BYTES, document_from_page
-from qa.settings import Environment, Settings
+from qa.environment import Environment
+from qa.settings import Settings
 from qa.types import Document
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -19,6 +19,7 @@ from qa.indexing.build import (
     embed_chunks,
     expected_manifest,
     make_store,
+    open_corpus_index,
     open_index,
     read_previous,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "expected_manifest",
     "load_index",
     "make_store",
+    "open_corpus_index",
     "open_index",
     "read_chunks",
     "read_manifest",

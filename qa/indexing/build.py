@@ -16,6 +16,7 @@ import numpy as np
 
 from qa.documents import checksum
 from qa.documents.chunking import chunk_documents, make_splitter, rows_by_document
+from qa.environment import Environment
 from qa.indexing.bm25 import BM25Index
 from qa.indexing.folder import (
     FORMAT_VERSION,
@@ -27,7 +28,7 @@ from qa.indexing.folder import (
     save_index,
 )
 from qa.indexing.vectors.faiss_store import VectorStore, build_store
-from qa.settings import Environment, Settings
+from qa.settings import Settings
 from qa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -248,3 +249,22 @@ def open_index(
         log.warning("could not save the index to %s (%s); using it in memory", folder, err)
         report = replace(report, save_error=str(err))
     return built, report
+
+
+def open_corpus_index(
+    documents: Sequence[Document],
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    persist: bool = True,
+    progress: bool = False,
+    rebuild: bool = False,
+) -> tuple[StoredIndex, IndexReport]:
+    """The corpus's index: opened or updated in its folder (``settings.resolved_index_dir``),
+    or built in memory (``persist`` False)."""
+    if not persist:
+        return build_index(documents, settings, embedder, progress)
+    folder = settings.resolved_index_dir
+    return open_index(
+        documents, settings, embedder, folder, progress, rebuild, settings.legacy_index_dir
+    )

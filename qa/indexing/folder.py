@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from qa.checksums import file_sha256
+from qa.environment import Environment
 from qa.indexing.bm25 import BM25Index
 from qa.indexing.vectors.faiss_store import FaissStore, VectorStore
-from qa.settings import Environment
 from qa.types import Chunk
 
 # 2: paragraph ends trimmed, document ids relative to the corpus; 3: file checksums;
@@ -246,8 +246,12 @@ def load_index(
         bm25 = BM25Index.load(Path(folder) / BM25_DIR)
     except (OSError, RuntimeError, ValueError, TypeError, KeyError) as err:
         raise IndexLoadError(f"corrupt index in {folder}: {err}") from err
-    counts = {len(vectors), len(chunks), len(bm25)}
-    if counts != {manifest.chunk_count} or vectors.dimension != manifest.dimension:
+    if vectors.dimension != manifest.dimension:  # same count: a vector file of another model
+        raise IndexLoadError(
+            f"corrupt index in {folder}: vectors of dimension {vectors.dimension}, "
+            f"manifest says {manifest.dimension}"
+        )
+    if {len(vectors), len(chunks), len(bm25)} != {manifest.chunk_count}:
         raise IndexLoadError(
             f"corrupt index in {folder}: {len(vectors)} vectors, {len(chunks)} chunks, "
             f"{len(bm25)} BM25 rows, manifest says {manifest.chunk_count}"

@@ -17,6 +17,8 @@ from qa.reading.calibration import (
 from qa.reading.candidates import (
     Candidate,
     Reader,
+    Reading,
+    Thresholded,
     dedupe,
 )
 from qa.reading.neural import (
@@ -66,7 +68,9 @@ __all__ = [
     "ParseCache",
     "QuestionInfo",
     "Reader",
+    "Reading",
     "SpanModel",
+    "Thresholded",
     "TransformersSpanModel",
     "Window",
     "analyse",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from qa.reading.calibration import LinearModel
-from qa.reading.candidates import Candidate, dedupe
+from qa.reading.candidates import Candidate, Reading, Thresholded, dedupe
 from qa.reading.nlp import sentence_spans
 from qa.reading.span_models import SpanModel
 from qa.reading.windows import Window, best_spans, encode_windows, log_softmax, word_edges
@@ -107,13 +107,20 @@ def span_score(features: Mapping[str, float], calibration: Mapping[str, Any]) ->
     return features["span_logp"] + float(calibration.get("rerank_weight", 0.0)) * features["rerank"]
 
 
-class NeuralReader:
-    """Reads whole paragraphs with a span model; candidates best first, one per distinct text."""
+class NeuralReader(Thresholded):
+    """Reads whole paragraphs with a span model; candidates best first, one per distinct text.
+    ``abstain_threshold`` None: the one fitted with the model's calibration."""
 
     def __init__(
-        self, model: SpanModel, depth: int = 5, max_answer_tokens: int = 30, per_window: int = 5
+        self,
+        model: SpanModel,
+        depth: int = 5,
+        max_answer_tokens: int = 30,
+        per_window: int = 5,
+        abstain_threshold: float | None = None,
     ) -> None:
         self.model = model
+        self.abstain_threshold = abstain_threshold
         self.depth = depth
         self.max_answer_tokens = max_answer_tokens
         self.per_window = per_window
@@ -131,6 +138,14 @@ class NeuralReader:
         (the model must have a relevance head: ``has_relevance``)."""
         reads = self.run(question, passages)
         return self.candidates_of(reads), ranked_by_relevance(passages, reads)
+
+    def ranked_reading(
+        self, question: str, passages: Sequence[Passage]
+    ) -> tuple[Reading, list[Passage]]:
+        """``read_ranked`` as a Reading (candidates, confidence, threshold) and the passages."""
+        candidates, ranked = self.read_ranked(question, passages)
+        reading = Reading(tuple(candidates), self.confidence(candidates), self.threshold)
+        return reading, ranked
 
     def candidates_of(self, reads: Sequence[Read]) -> list[Candidate]:
         found = dedupe(
@@ -202,7 +217,7 @@ class NeuralReader:
         return out
 
     @property
-    def threshold(self) -> float:
+    def default_threshold(self) -> float:
         return float(self.calibration.get("abstain_threshold", 0.5))
 
     def confidence(self, candidates: Sequence[Candidate]) -> float:

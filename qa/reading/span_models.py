@@ -13,7 +13,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa.model_files import MANIFEST, go_offline, is_onnx_folder, onnx_session, resolve_model
+from qa.model_files import (
+    MANIFEST,
+    go_offline,
+    is_onnx_folder,
+    onnx_session,
+    padded_inputs,
+    resolve_model,
+)
 from qa.model_files import read_manifest as read_folder_manifest
 from qa.reading.windows import Window
 
@@ -34,16 +41,7 @@ class SpanModel(Protocol):
 
 def batch_arrays(windows: Sequence[Window]) -> dict[str, np.ndarray]:
     """Right-padded input_ids / attention_mask / token_type_ids for a batch of windows."""
-    width = max(len(w.input_ids) for w in windows)
-    ids = np.zeros((len(windows), width), dtype=np.int64)
-    types = np.zeros_like(ids)
-    mask = np.zeros_like(ids)
-    for row, w in enumerate(windows):
-        n = len(w.input_ids)
-        ids[row, :n] = w.input_ids
-        types[row, :n] = w.token_type_ids
-        mask[row, :n] = 1
-    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    return padded_inputs([w.input_ids for w in windows], [w.token_type_ids for w in windows])
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

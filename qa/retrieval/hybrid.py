@@ -13,12 +13,12 @@ from qa.indexing.bm25 import STOPWORDS, BM25Index, tokenize
 from qa.indexing.vectors.faiss_store import VectorStore
 from qa.retrieval.embedders import Embedder
 from qa.retrieval.rerankers import Scorer
-from qa.settings import RETRIEVAL_CHOICES, Settings
+from qa.settings import Settings, choices
 from qa.types import Chunk, Document, Passage
 
 __all__ = ["STOPWORDS", "VARIANTS", "BM25Index", "Retriever", "reciprocal_rank_fusion", "tokenize"]
 
-VARIANTS = RETRIEVAL_CHOICES  # declared once, in qa.settings
+VARIANTS = choices("retrieval")  # declared with the setting
 
 
 def reciprocal_rank_fusion(rankings: Iterable[Sequence[int]], k: int = 60) -> dict[int, float]:

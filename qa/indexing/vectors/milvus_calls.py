@@ -9,13 +9,11 @@ connection failure or a timeout, drops it: the next call opens a fresh one.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-from collections.abc import Mapping
 from typing import Any
 
-TIMEOUT_ENV = "MILVUS_TIMEOUT"
-DEFAULT_TIMEOUT_S = 10.0
+from qa.environment import MILVUS_TIMEOUT, Environment
+
 # Creating, loading, inserting and flushing a large collection take minutes, not seconds:
 # those calls wait at least this long, whatever the query timeout.
 BUILD_TIMEOUT_S = 600.0
@@ -31,20 +29,6 @@ class VectorStoreUnavailable(Exception):
 class CollectionMissing(VectorStoreUnavailable):
     """The collection an open index points at is gone (dropped behind the app's back, or
     replaced by another process's update)."""
-
-
-def timeout_from_env(environ: Mapping[str, str] = os.environ) -> float:
-    """Seconds each Milvus call may take, from ``$MILVUS_TIMEOUT`` (default 10)."""
-    text = environ.get(TIMEOUT_ENV, "").strip()
-    if not text:
-        return DEFAULT_TIMEOUT_S
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise ValueError(f"{TIMEOUT_ENV} must be seconds between 0 and 3600, not {text!r}")
-    return value
 
 
 def safe_uri(uri: str) -> str:
@@ -65,7 +49,7 @@ def translate(err: BaseException, uri: str, timeout: float, action: str) -> Exce
         if name == "DEADLINE_EXCEEDED":
             return VectorStoreUnavailable(
                 f"Milvus at {where} did not answer within {timeout:g} s ({action}); "
-                f"set {TIMEOUT_ENV} to wait longer"
+                f"set {MILVUS_TIMEOUT} to wait longer"
             )
         if name == "UNAVAILABLE":
             return VectorStoreUnavailable(f"Milvus at {where} is unreachable ({action})")
@@ -74,7 +58,7 @@ def translate(err: BaseException, uri: str, timeout: float, action: str) -> Exce
     if "retry timeout" in message.lower():  # pymilvus gave up waiting within the deadline
         return VectorStoreUnavailable(
             f"Milvus at {where} did not answer within {timeout:g} s ({action}); "
-            f"set {TIMEOUT_ENV} to wait longer"
+            f"set {MILVUS_TIMEOUT} to wait longer"
         )
     if code == COLLECTION_NOT_FOUND or "collection not found" in message.lower():
         return CollectionMissing(
@@ -94,7 +78,7 @@ class Connection:
     def __init__(self, uri: str, token: str = "", timeout: float | None = None) -> None:
         self.uri = uri
         self.token = token
-        self.timeout = timeout_from_env() if timeout is None else float(timeout)
+        self.timeout = Environment.read().milvus_timeout if timeout is None else float(timeout)
         self._client: Any = None
 
     @property

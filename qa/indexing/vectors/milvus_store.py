@@ -303,7 +303,7 @@ def new_milvus_store(vectors: np.ndarray, settings: Any, manifest: Any) -> Milvu
     import hashlib
     import time
 
-    from qa.settings import Environment
+    from qa.environment import Environment
 
     stamp = f"{manifest.corpus_sha256}:{time.time_ns()}".encode()
     name = collection_name(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from qa.reading.baselines.spacy_spans import content_lemmas, sentence_candidates, span_features
 from qa.reading.calibration import LinearModel, confidence_features, fitted_threshold, load_models
-from qa.reading.candidates import Candidate, dedupe
+from qa.reading.candidates import Candidate, Thresholded, dedupe
 from qa.reading.nlp import parse, sentence_spans
 from qa.reading.question import analyse
 from qa.retrieval.rerankers import Scorer
@@ -55,12 +55,12 @@ def rank_sentences(
     return sorted(ranked, key=lambda sent: -sent.score)
 
 
-class CalibratedConfidence:
+class CalibratedConfidence(Thresholded):
     """Readers whose candidates carry qa.reading.baselines.spacy_spans features share the
-    fitted confidence model."""
+    fitted confidence model and threshold."""
 
     @property
-    def threshold(self) -> float:
+    def default_threshold(self) -> float:
         return fitted_threshold()
 
     def confidence(self, candidates: Sequence[Candidate]) -> float:
@@ -73,9 +73,12 @@ class CalibratedConfidence:
 class SentenceReader(CalibratedConfidence):
     """Baseline reader: the best-ranked sentence is the answer."""
 
-    def __init__(self, scorer: Scorer, depth: int = 3) -> None:
+    def __init__(
+        self, scorer: Scorer, depth: int = 3, abstain_threshold: float | None = None
+    ) -> None:
         self.scorer = scorer
         self.depth = depth
+        self.abstain_threshold = abstain_threshold
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
         return [
@@ -88,9 +91,15 @@ class SpanReader(CalibratedConfidence):
     """Short answer spans: the best sentences, then the best phrase inside them."""
 
     def __init__(
-        self, scorer: Scorer, model: LinearModel | None = None, depth: int = 3, sentences: int = 3
+        self,
+        scorer: Scorer,
+        model: LinearModel | None = None,
+        depth: int = 3,
+        sentences: int = 3,
+        abstain_threshold: float | None = None,
     ) -> None:
         self.scorer = scorer
+        self.abstain_threshold = abstain_threshold
         self.model = model or load_models()["span"]
         self.depth = depth
         self.sentences = sentences

@@ -1,0 +1,57 @@
+"""Command-line flags derived from the Settings fields: one flag per field, its type, choices,
+default and help taken from the field's declaration (``qa.settings``), so a new setting is
+a flag without a second declaration."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.settings import FIELDS, Settings
+
+# Shorter names kept from before the flags were derived.
+RENAMED = {"corpus_dir": "--corpus"}
+DEST = "setting_"  # argparse destination prefix: what settings_from_args reads back
+
+
+def flag(name: str) -> str:
+    return RENAMED.get(name, "--" + name.replace("_", "-"))
+
+
+def _kind(name: str) -> Any:
+    default = FIELDS[name].default
+    if name.endswith("_dir"):
+        return Path
+    if name == "abstain_threshold" or isinstance(default, float):
+        return float
+    return type(default)
+
+
+def add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    """A flag per Settings field in ``names``; unset flags leave the field as it is."""
+    for name in names:
+        meta, default = FIELDS[name].metadata, FIELDS[name].default
+        shown = "the seed article" if name == "corpus_dir" else default
+        # argparse %-formats help: a reason's "40%" must not be read as a format.
+        reason = f"{meta['reason']} (default: {shown})".replace("%", "%%")
+        parser.add_argument(
+            flag(name),
+            dest=DEST + name,
+            type=_kind(name),
+            choices=meta["choices"] or None,
+            default=None,
+            metavar=None if meta["choices"] else name.upper(),
+            help=reason,
+        )
+
+
+def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """``base`` (default Settings()) with every setting flag given on the command line."""
+    given = {
+        key.removeprefix(DEST): value
+        for key, value in vars(args).items()
+        if key.startswith(DEST) and value is not None
+    }
+    return (base or Settings()).replace(**given)
