@@ -5,19 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from asgi_echo import echo
 
 from ui.guard import RequestGuard
-
-
-async def echo(scope, receive, send) -> None:
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": body})
 
 
 def call(path: str, chunks: list[bytes], headers=None, limit: int = 10, method: str = "POST"):

@@ -18,17 +18,9 @@ def guard_call(
     """(status, body) of one request through RequestGuard in front of an echo app."""
     import asyncio
 
-    from ui.guard import RequestGuard
+    from asgi_echo import echo
 
-    async def echo(scope, receive, send):
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": body})
+    from ui.guard import RequestGuard
 
     pending = [
         {"type": "http.request", "body": c, "more_body": stall or i < len(chunks) - 1}
