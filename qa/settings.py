@@ -245,4 +245,6 @@ def validate_settings(settings: Settings) -> Settings:
         raise ValueError("setting milvus_uri is needed with vector_store='milvus'")
     if settings.chunk_overlap >= settings.chunk_size:
         raise ValueError("setting chunk_overlap must be smaller than chunk_size")
+    if settings.retrieval == "hybrid+reader" and settings.reader != "neural":
+        raise ValueError("setting retrieval='hybrid+reader' needs reader='neural' (one pass)")
     return settings

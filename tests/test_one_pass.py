@@ -112,6 +112,13 @@ def test_one_pass_ranks_passages_by_relevance_and_feeds_it_to_the_span_score(
         assert c.passage.paragraph_text[c.start : c.end] == c.text
 
 
+def test_one_pass_needs_the_neural_reader() -> None:
+    from qa.settings import Settings, validate_settings
+
+    with pytest.raises(ValueError, match="needs reader='neural'"):
+        validate_settings(Settings(retrieval="hybrid+reader", reader="span"))
+
+
 def test_passages_not_read_keep_their_order_after_the_ranked_ones(seed_document) -> None:
     passages = passages_of(seed_document, [10, 8, 3])
     assert ranked_by_relevance(passages, []) == passages

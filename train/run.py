@@ -113,9 +113,11 @@ def train(
 
     torch.manual_seed(recipe.seed)
     out.mkdir(parents=True, exist_ok=True)
+    model = base if base is not None else reader_ranker_from_cross_encoder()
+    if not getattr(model, "takes_teacher", False):  # a plain reader: nothing to distil into
+        recipe = replace(recipe, distill_weight=0.0)
     tokenizer, batches, dev = prepare(recipe, tokenizer, examples, dev, out)
     total = max_steps or math.ceil(len(batches) * recipe.epochs)
-    model = base if base is not None else reader_ranker_from_cross_encoder()
     model.train()
     optimizer, schedule = make_optimizer(model, recipe, total)
     step = _resume(out / "checkpoint.pt", model, optimizer, schedule)
@@ -203,7 +205,7 @@ def train_step(model, optimizer, schedule, batch: list[Feature], distill_weight:
         "start_positions": torch.tensor([f.start for f in batch]),
         "end_positions": torch.tensor([f.end for f in batch]),
     }
-    if distill_weight and getattr(model, "takes_teacher", False):  # train.model's ranker
+    if distill_weight:  # train() sets it to 0 for a model without a relevance head
         targets["teacher"] = torch.tensor([f.teacher for f in batch])
         targets["distill_weight"] = distill_weight
     with torch.autocast("cpu", dtype=torch.bfloat16):
