@@ -1,51 +1,33 @@
 """Fit how the neural reader ranks and trusts its answers; writes the reader's calibration.
 
-    python -m train.calibrate --reader qa/models/reader
+    python -m train.calibrate --reader qa/models/reader [--retrieval hybrid+reader]
 
-Data: SQuAD v1.1 dev articles 22-24 only (held out from the reader's training; 25-48 stay for
-reporting), each article its own corpus, through the real pipeline (retrieve, rerank, read):
-- positives: the question asked of its article;
-- on-topic negatives: the same question with its answer's paragraph removed from what the
-  reader sees (the article is on topic but does not say);
-- cross-article negatives: the question asked of another article.
-Fitted: the weight of the rerank score in the span ranking (grid, best F1), the confidence
-model (logistic: is the chosen answer right, F1 >= 0.5), and the abstention threshold
-(coverage curve, as eval.tune). The result goes into the folder's manifest.json.
+Data: the held-out slices of every training source (train.calibration_cases): positives and
+three kinds of negatives (on-topic, cross-article, Disfl-QA's real unanswerables), each article
+indexed alone and asked through the real pipeline in the mode given. Pooled with an equal
+number of questions per source, so no one source sets the threshold. Fitted: the weight of the
+passage score in the span ranking (grid, best F1), the confidence model (logistic: is the
+chosen answer right, F1 >= 0.5) on features that do not depend on the corpus (span log-prob,
+its gap to the null answer, the passage's relevance, the lead over the runner-up), and the
+abstention threshold at a stated risk: at most 5% of the right answers withheld, pooled. Per
+source, a coverage-risk table is printed and kept in the manifest.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from eval.datasets import shared_data_dir
-from eval.external import SQUAD_FILE, SquadArticle, load_squad, squad_document
 from eval.metrics import f1_score
-from qa.pipeline import Pipeline
-from qa.reading import (
-    MANIFEST,
-    LinearModel,
-    NeuralReader,
-    OnnxSpanModel,
-    confidence_inputs,
-    span_score,
-)
-from qa.reading.baselines import dedupe
-from qa.settings import Settings
-from train.data import SQUAD_DEV_ARTICLES
+from qa.reading import MANIFEST, LinearModel, confidence_inputs, dedupe, span_score
+from train.calibration_cases import KINDS, SOURCES, Case, collect
 
 RERANK_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
-
-
-@dataclass(frozen=True)
-class Case:
-    kind: str  # "positive", "on-topic" or "cross-article"
-    golds: list[str]
-    candidates: list[tuple[str, dict[str, float]]]
+MAX_WITHHELD = 0.05  # the stated risk: right answers (F1 >= 0.5) the threshold may withhold
+TABLE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 def ranked(case: Case, rerank_weight: float) -> list[tuple[float, str, dict[str, float]]]:
@@ -53,33 +35,6 @@ def ranked(case: Case, rerank_weight: float) -> list[tuple[float, str, dict[str,
     weight = {"rerank_weight": rerank_weight}
     rows = sorted(((span_score(f, weight), t, f) for t, f in case.candidates), key=lambda r: -r[0])
     return dedupe(rows, text=lambda row: row[1])
-
-
-def collect(articles: list[SquadArticle], reader_dir: Path, limit: int | None) -> list[Case]:
-    reader = NeuralReader(OnnxSpanModel(reader_dir), depth=Settings().read_depth)
-    pipes = {
-        i: Pipeline([squad_document(articles[i])], Settings(), persist=False)
-        for i in SQUAD_DEV_ARTICLES
-    }
-    order = list(SQUAD_DEV_ARTICLES)
-    cases = []
-    for n, i in enumerate(order):
-        other = pipes[order[(n + 1) % len(order)]]
-        for para, qa in articles[i].questions[:limit]:
-            golds = [a["text"] for a in qa["answers"]]
-            q = qa["question"]
-            passages = pipes[i].search(q, 5)
-            cases.append(Case("positive", golds, _cands(reader, q, passages)))
-            rest = [p for p in passages if p.chunk.paragraph != para]
-            cases.append(Case("on-topic", [], _cands(reader, q, rest)))
-            far = other.search(q, 5)
-            cases.append(Case("cross-article", [], _cands(reader, q, far)))
-        print(f"article {i + 1}: {len(cases)} cases", flush=True)
-    return cases
-
-
-def _cands(reader: NeuralReader, question: str, passages) -> list[tuple[str, dict[str, float]]]:
-    return [(c.text, dict(c.features or {})) for c in reader.read(question, passages)]
 
 
 def choose_rerank_weight(cases: list[Case]) -> float:
@@ -100,7 +55,7 @@ def report_depths(cases: list[Case], w: float) -> dict[int, float]:
         scores = []
         for case in positives:
             kept = [(t, f) for t, f in case.candidates if f["passage_rank"] < depth]
-            order = ranked(Case(case.kind, case.golds, kept), w)
+            order = ranked(Case(case.source, case.kind, case.golds, kept), w)
             scores.append(f1_score(order[0][1], case.golds) if order else 0.0)
         out[depth] = round(float(np.mean(scores)), 4)
         print(f"read depth {depth}: F1 {out[depth]:.4f}")
@@ -128,59 +83,103 @@ def fit_confidence(rows) -> LinearModel:
     return LinearModel(weights, round(float(model.intercept_[0]), 4))
 
 
-def choose_threshold(rows, confidence: LinearModel, max_false: float = 0.05) -> float:
-    """The highest threshold that withholds at most ``max_false`` of the answers that were
-    right (F1 >= 0.5); every higher one costs users right answers. Prints the curve."""
-    scored = [(confidence.probability(f), f1, case.kind) for f, f1, case in rows]
-    right = [p for p, f1, kind in scored if kind == "positive" and f1 >= 0.5]
+Scored = list[tuple[float, float, Case]]  # (confidence, F1 of the chosen answer, case)
+
+
+def scored_cases(cases: list[Case], w: float, confidence: LinearModel) -> Scored:
+    """Every case with its confidence; a case with no candidate is refused at any threshold."""
+    rows = [(confidence.probability(f), f1, case) for f, f1, case in confidence_rows(cases, w)]
+    return rows + [(0.0, 0.0, c) for c in cases if not c.candidates]
+
+
+def risk_at(scored: Scored, threshold: float) -> dict[str, float]:
+    """What users get at ``threshold``: coverage (positives answered), risk (answered positives
+    that are wrong), F1, right answers withheld and each kind of negative refused."""
+    positives = [(p, f1) for p, f1, c in scored if c.kind == "positive"]
+    answered = [f1 for p, f1 in positives if p >= threshold]
+    right = [p for p, f1 in positives if f1 >= 0.5]
+    row = {
+        "coverage": len(answered) / max(len(positives), 1),
+        "risk": float(np.mean([f1 < 0.5 for f1 in answered])) if answered else 0.0,
+        "f1": float(np.mean([f1 if p >= threshold else 0.0 for p, f1 in positives] or [0.0])),
+        "withheld": float(np.mean([p < threshold for p in right])) if right else 0.0,
+    }
+    for kind in KINDS[1:]:
+        asked = [p for p, _, c in scored if c.kind == kind]
+        if asked:
+            row[f"refused {kind}"] = float(np.mean([p < threshold for p in asked]))
+    return {k: round(v, 3) for k, v in row.items()}
+
+
+def choose_threshold(scored: Scored, max_withheld: float = MAX_WITHHELD) -> float:
+    """The highest threshold that withholds at most ``max_withheld`` of the right answers,
+    pooled over the sources; every higher one costs users right answers. Prints the curve."""
     best = 0.0
     for t in np.round(np.arange(0.02, 0.81, 0.02), 2):
-        f1 = np.mean([f if p >= t else 0.0 for p, f, k in scored if k == "positive"])
-        refused = {
-            k: np.mean([p < t for p, _, kk in scored if kk == k])
-            for k in ("on-topic", "cross-article")
-        }
-        false = float(np.mean([p < t for p in right]))
-        print(
-            f"threshold {t:.2f}: F1 {f1:.3f}, right answers withheld {false:.3f}, "
-            f"refused on-topic {refused['on-topic']:.3f}, cross {refused['cross-article']:.3f}"
-        )
-        if false <= max_false:
+        row = risk_at(scored, float(t))
+        print(f"threshold {t:.2f}: {row}")
+        if row["withheld"] <= max_withheld:
             best = float(t)
     return best
+
+
+def coverage_risk(scored: Scored, chosen: float) -> dict[str, dict[str, dict[str, float]]]:
+    """Per source (and pooled), the table at a few thresholds and at the chosen one."""
+    out = {}
+    for source in (*SOURCES, "pooled"):
+        rows = [r for r in scored if source in ("pooled", r[2].source)]
+        if rows:
+            out[source] = {f"{t:.2f}": risk_at(rows, t) for t in (*TABLE_THRESHOLDS, chosen)}
+    return out
+
+
+def print_table(table: dict[str, dict[str, dict[str, float]]], chosen: float) -> None:
+    print(f"\nat the chosen threshold {chosen:.2f}, per source:")
+    for source, rows in table.items():
+        print(f"  {source:9s} {rows[f'{chosen:.2f}']}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reader", type=Path, required=True, help="a reader folder (ONNX)")
-    parser.add_argument("--limit", type=int, default=None, help="questions per article")
+    parser.add_argument(
+        "--retrieval",
+        default="hybrid+reader",
+        choices=["hybrid+reader", "hybrid+rerank"],
+        help="the mode the cases are read in (one pass, or the cross-encoder's rerank first)",
+    )
+    parser.add_argument("--limit", type=int, default=80, help="answerable questions per source")
     parser.add_argument("--cache", type=Path, help="JSON file keeping the collected cases")
     args = parser.parse_args(argv)
     if args.cache and args.cache.exists():
         cases = [Case(**row) for row in json.loads(args.cache.read_text())]
     else:
-        articles = load_squad(shared_data_dir() / SQUAD_FILE)
-        cases = collect(articles, args.reader, args.limit)
+        cases = collect(args.reader, args.retrieval, args.limit)
         if args.cache:
             args.cache.write_text(json.dumps([c.__dict__ for c in cases]))
     w = choose_rerank_weight(cases)
-    depths = report_depths(cases, w)
-    rows = confidence_rows(cases, w)
-    confidence = fit_confidence(rows)
-    threshold = choose_threshold(rows, confidence)
-    calibration = {
+    confidence = fit_confidence(confidence_rows(cases, w))
+    scored = scored_cases(cases, w, confidence)
+    threshold = choose_threshold(scored)
+    table = coverage_risk(scored, threshold)
+    print_table(table, threshold)
+    write_calibration(args.reader, {
         "rerank_weight": w,
         "confidence": confidence.to_dict(),
         "abstain_threshold": threshold,
-        "f1_by_read_depth": depths,
-        "fitted_on": f"SQuAD v1.1 dev articles 22-24 (held out from training), {len(cases)} "
-        "cases: positives, on-topic and cross-article negatives",
-    }
-    path = args.reader / MANIFEST
+        "fitted_in": args.retrieval,
+        "fitted_on": f"held-out slices of {', '.join(SOURCES)}: {len(cases)} cases "
+        f"({', '.join(f'{sum(c.kind == k for c in cases)} {k}' for k in KINDS)})",
+        "max_withheld": MAX_WITHHELD,
+        "coverage_risk": table,
+    })  # fmt: skip
+
+
+def write_calibration(reader: Path, calibration: dict) -> None:
+    path = reader / MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["calibration"] = calibration
     path.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps(calibration, indent=1))
 
 
 if __name__ == "__main__":
