@@ -121,17 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_article_options(ask)
     add_setting_flags(ask, PER_CALL_FIELDS)
     ask.set_defaults(func=cmd_ask)
+    add_setting_flags(ask, INDEX_FIELDS, again=True)
 
     find = sub.add_parser("search", help="show the retrieved passages with scores and ¶")
     find.add_argument("question")
     _add_article_options(find)
     add_setting_flags(find, PER_CALL_FIELDS)
     find.set_defaults(func=cmd_search)
+    add_setting_flags(find, INDEX_FIELDS, again=True)
 
     index = sub.add_parser("index", help="build or rebuild the index of a folder")
     index.add_argument("path", nargs="?", help="folder of articles (default: seeds/)")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if current")
     index.set_defaults(func=cmd_index)
+    add_setting_flags(index, INDEX_FIELDS, again=True)
     _add_eval_and_serve(sub)
     return parser
 
@@ -174,6 +177,7 @@ def _add_eval_and_serve(sub) -> None:
         "--domain", help="CoQA: only the dialogues of this source (cnn, wikipedia, race, ...)"
     )
     evaluate.set_defaults(func=cmd_eval)
+    add_setting_flags(evaluate, INDEX_FIELDS, again=True)
 
     serve = sub.add_parser("serve", help="start the chat UI")
     serve.add_argument(
@@ -199,6 +203,7 @@ def _add_eval_and_serve(sub) -> None:
         "or QA_ALLOWED_HOSTS, comma-separated); other Host headers are refused",
     )
     serve.set_defaults(func=cmd_serve)
+    add_setting_flags(serve, INDEX_FIELDS, again=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,8 +20,20 @@ def flag(name: str) -> str:
     return RENAMED.get(name, "--" + name.replace("_", "-"))
 
 
+def yes_no(text: str) -> bool:
+    """A boolean flag's value: ``type=bool`` would read "false" and "0" as True."""
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes or no (true/false, 1/0), not {text!r}")
+
+
 def _kind(name: str) -> Any:
     default = FIELDS[name].default
+    if isinstance(default, bool):
+        return yes_no
     if name.endswith("_dir"):
         return Path
     if name == "abstain_threshold" or isinstance(default, float):
@@ -29,8 +41,16 @@ def _kind(name: str) -> Any:
     return type(default)
 
 
-def add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
-    """A flag per Settings field in ``names``; unset flags leave the field as it is."""
+def add_setting_flags(
+    parser: argparse.ArgumentParser, names: Sequence[str], *, again: bool = False
+) -> None:
+    """A flag per Settings field in ``names``; unset flags leave the field as it is.
+
+    ``again``: these flags are also the main parser's; a subcommand accepts them after its
+    name too (``qa ask "…" --corpus DIR`` was "unrecognized arguments"), and leaves the value
+    given before the name alone when they are not repeated (argparse copies a subcommand's
+    defaults over the main parser's, so they must be absent, not None).
+    """
     for name in names:
         meta, default = FIELDS[name].metadata, FIELDS[name].default
         shown = "the seed article" if name == "corpus_dir" else default
@@ -41,7 +61,7 @@ def add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> 
             dest=DEST + name,
             type=_kind(name),
             choices=meta["choices"] or None,
-            default=None,
+            default=argparse.SUPPRESS if again else None,
             metavar=None if meta["choices"] else name.upper(),
             help=reason,
         )

@@ -27,6 +27,24 @@ OFFLINE_ENV = {
 }
 
 
+TORCH_EXTRA = (
+    "pip install 'article-qa[torch]' (on a machine without a CPU torch wheel, add "
+    "--extra-index-url https://download.pytorch.org/whl/cpu; README: Install)"
+)
+
+
+def require_torch_models(model: str) -> None:
+    """A clear error for a model that needs torch when the default (torch-free) install lacks
+    it: the shipped models run on onnxruntime, other models through sentence-transformers or
+    transformers, which come with the `torch` extra."""
+    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ValueError(
+            f"{model!r} is not one of the shipped ONNX models: it needs {' and '.join(missing)}; "
+            + TORCH_EXTRA
+        )
+
+
 def go_offline() -> None:
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)

@@ -110,3 +110,34 @@ def real_pipeline(real_settings: Settings):
 
 # A real Milvus server per session (tests/milvus_server.py), for the tests that ask for it.
 from milvus_server import milvus_relay, milvus_server_uri  # noqa: E402, F401
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say at the end which tests did not run and why: a browser test file skipped at module
+    level shows as "1 skipped" and hid its 14 tests (issue 18)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons: dict[str, list[str]] = {}
+    for report in skipped:
+        path, _, reason = report.longrepr if isinstance(report.longrepr, tuple) else ("", 0, "")
+        reason = str(reason).removeprefix("Skipped: ")
+        reasons.setdefault(reason, []).append(_tests_in(report, path))
+    if not reasons:
+        return
+    terminalreporter.section("tests not run", sep="-", yellow=True)
+    for reason, where in sorted(reasons.items()):
+        terminalreporter.write_line(f"NOT RUN ({_count(where)}): {reason}")
+
+
+def _tests_in(report, path: str) -> str:
+    """A module skipped whole stands for every test it defines; a test for itself."""
+    if report.nodeid.endswith(".py") and path:
+        file = Path(path)
+        defined = len(re.findall(r"^def test_", file.read_text(encoding="utf-8"), re.M))
+        return f"{file.name}:{defined}"
+    return f"{report.nodeid.split('::')[0]}:1"
+
+
+def _count(where: list[str]) -> str:
+    total = sum(int(w.rsplit(":", 1)[1]) for w in where)
+    files = sorted({w.rsplit(":", 1)[0].rsplit("/", 1)[-1] for w in where})
+    return f"{total} test{'s' * (total != 1)} in {', '.join(files)}"

@@ -222,4 +222,59 @@ def test_ask_one_article_of_a_corpus(tmp_path: Path, capsys) -> None:
     code, out, _ = run_main([*base, question, "--doc", "danube.txt"], capsys)
     assert out.splitlines()[0] == "Ivan Petrenko [Floods close Danube port ¶2]"
     code, _, err = run_main([*base, question, "--doc", "nope.txt"], capsys)
-    assert code == 2 and "no such article" in err
+    assert code == 2 and "no such article" in err and "'danube.txt', 'storm.txt'" in err
+
+
+def test_global_options_also_follow_the_command() -> None:
+    """`qa ask "…" --corpus DIR` was "unrecognized arguments" (issue 18); given before the
+    command, a value is not reset by the command's own copy of the flag."""
+    parser = build_parser()
+    after = settings_from_args(parser.parse_args(["ask", "q", "--corpus", "/tmp/b", "--k", "3"]))
+    before = settings_from_args(parser.parse_args(["--corpus", "/tmp/a", "ask", "q"]))
+    assert (after.corpus_dir, after.k) == (Path("/tmp/b"), 3)
+    assert before.corpus_dir == Path("/tmp/a")
+    for command in (["search", "q"], ["index"], ["eval"], ["serve"]):
+        args = parser.parse_args([*command, "--vector-store", "milvus"])
+        assert settings_from_args(args).vector_store == "milvus"
+
+
+@pytest.mark.parametrize(("text", "value"), [("false", False), ("0", False), ("yes", True)])
+def test_a_boolean_flag_reads_no_as_false(text: str, value: bool) -> None:
+    """type=bool made `--allow-private-urls false` turn the guard off."""
+    args = build_parser().parse_args(["ask", "q", "--allow-private-urls", text])
+    assert settings_from_args(args).allow_private_urls is value
+
+
+def test_a_boolean_flag_refuses_other_words(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["ask", "q", "--allow-private-urls", "maybe"])
+    assert "expected yes or no" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_serve_prints_its_address_and_no_share_hint(tmp_path: Path) -> None:
+    """Gradio's "To create a public link, set `share=True`" contradicted the app (issue 18)."""
+    from ui.serve import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "qa.cli", "--index-dir", str(tmp_path), "serve"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:  # ends when the server exits
+            lines.append(line)
+            if line.startswith("Serving on"):
+                break
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    printed = "".join(lines)
+    assert f"Serving on http://127.0.0.1:{port}/ (no share link; reachable from this" in printed
+    assert "share=True" not in printed and "public link" not in printed

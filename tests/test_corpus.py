@@ -168,8 +168,12 @@ def test_doc_filter_applies_before_the_candidate_cut(retriever: Retriever) -> No
 
 
 def test_unknown_article_is_a_clear_error(retriever: Retriever) -> None:
-    with pytest.raises(ValueError, match=r"no such article.*'nope\.txt'"):
+    with pytest.raises(ValueError, match=r"no such article.*'nope\.txt'") as info:
         retriever.search("grain", 3, SETTINGS, doc_ids=["nope.txt"])
+    # the message names the articles there, so the next try can be right (issue 18)
+    held = sorted(retriever.documents)
+    assert f"the index holds {len(held)}: " in str(info.value)
+    assert all(repr(name) in str(info.value) for name in held)
 
 
 # --- article-aware citations ------------------------------------------------------------

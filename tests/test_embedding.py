@@ -85,3 +85,53 @@ def test_texts_are_batched_by_token_count_not_characters() -> None:
     padding = sum(int((batch == 0).sum()) for batch in embedder.session.batches)
     assert padding == (lengths[1] - lengths[0]) + (lengths[3] - lengths[2])
     assert vectors.shape == (4, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+
+
+def test_a_hub_model_without_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default install is torch-free: a model that needs torch says how to get it."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    with pytest.raises(ValueError, match=r"needs torch; pip install 'article-qa\[torch\]'"):
+        load_embedder("someone/another-embedder")
+    from qa.reading.span_models import load_span_model
+    from qa.retrieval.rerankers import load_cross_encoder
+
+    with pytest.raises(ValueError, match="article-qa"):
+        load_cross_encoder("someone/another-cross-encoder")
+    with pytest.raises(ValueError, match="article-qa"):
+        load_span_model("someone/another-reader")
+
+
+# As in the default install: torch and the libraries on it cannot be imported (spaCy's thinc
+# tries torch and goes on without it, as it does where torch is not installed).
+WITHOUT_TORCH = """
+import sys
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"torch", "transformers", "sentence_transformers"}:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, NoTorch())
+from qa import answer
+result = answer("How many points does Xi's peace blueprint have?", index_dir=sys.argv[1])
+print(result)
+"""
+
+
+@pytest.mark.slow
+def test_answering_needs_no_torch(tmp_path: Path) -> None:
+    """The answer path runs on onnxruntime: indexing and answering work without torch."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TORCH, str(tmp_path / "index")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith("12 [¶"), run.stdout

@@ -34,6 +34,9 @@ LAUNCH_OPTIONS: dict[str, Any] = {
     "enable_monitoring": False,
     "mcp_server": False,
     "pwa": False,
+    # Gradio's own lines include "To create a public link, set `share=True`", the opposite of
+    # this app's advice (issue 18); qa serve prints its own address line instead.
+    "quiet": True,
     "theme": THEME,
     "css": CSS,
     "js": ON_LOAD_JS,
@@ -114,7 +117,7 @@ def serve_cli(args: argparse.Namespace) -> int:
     print("Loading the index and models…", flush=True)
     demo = build_app(settings, getattr(args, "workers", MODEL_CONCURRENCY))
     try:
-        launch(demo, host, port, auth=auth, allowed=allowed_from(args))
+        url = launch(demo, host, port, block=False, auth=auth, allowed=allowed_from(args))
     except OSError as err:  # most often: the port is taken
         log.debug("launch failed: %s", err)
         print(
@@ -122,4 +125,12 @@ def serve_cli(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    print(f"Serving on {url} (no share link; {_reach(host, auth)}); Ctrl+C stops", flush=True)
+    demo.block_thread()
     return 0
+
+
+def _reach(host: str, auth: tuple[str, str] | None) -> str:
+    if is_loopback(host):
+        return "reachable from this machine only"
+    return "reachable from your network" + (", behind the login" if auth else ", no login")

@@ -19,6 +19,7 @@ from qa.model_files import (
     is_onnx_folder,
     onnx_session,
     padded_inputs,
+    require_torch_models,
     resolve_model,
 )
 from qa.model_files import read_manifest as read_folder_manifest
@@ -132,4 +133,5 @@ def load_span_model(name: str, threads: int = 0) -> SpanModel:
     location = resolve_model(name)
     if is_onnx_folder(location):
         return OnnxSpanModel(location, threads)
+    require_torch_models(name)
     return TransformersSpanModel.load(location)

@@ -18,6 +18,7 @@ from qa.model_files import (
     onnx_session,
     padded_inputs,
     read_manifest,
+    require_torch_models,
     resolve_model,
 )
 
@@ -115,4 +116,5 @@ def load_embedder(model_id: str, batch_size: int = 32, threads: int = 0) -> Embe
     location = resolve_model(model_id)
     if is_onnx_folder(location):
         return OnnxEmbedder(location, model_id, batch_size, threads)
+    require_torch_models(model_id)
     return SentenceTransformerEmbedder(model_id, batch_size)

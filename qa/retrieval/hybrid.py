@@ -47,6 +47,14 @@ def prefer_article(
     return list(local)
 
 
+def unknown_articles(unknown: Collection[str], known: Collection[str]) -> str:
+    """The message for ``doc_ids`` the index lacks: it names what it holds, so the next
+    try can be right (issue 18: "no such article(s)" alone left users guessing)."""
+    shown = ", ".join(map(repr, list(known)[:10])) + (" …" if len(known) > 10 else "")
+    wrong = ", ".join(map(repr, list(unknown)[:5]))
+    return f"no such article(s): {wrong}; the index holds {len(known)}: {shown}"
+
+
 @dataclass(frozen=True)
 class Retriever:
     """Cited passage search over one corpus; the search parameters come with each call."""
@@ -69,7 +77,7 @@ class Retriever:
             return None
         unknown = sorted(set(doc_ids) - set(self.documents))
         if unknown:
-            raise ValueError(f"no such article(s): {', '.join(map(repr, unknown[:5]))}")
+            raise ValueError(unknown_articles(unknown, sorted(self.documents)))
         parts = [self._doc_rows.get(d, np.zeros(0, np.int64)) for d in sorted(set(doc_ids))]
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 

@@ -7,7 +7,13 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.model_files import go_offline, is_onnx_folder, onnx_session, resolve_model
+from qa.model_files import (
+    go_offline,
+    is_onnx_folder,
+    onnx_session,
+    require_torch_models,
+    resolve_model,
+)
 
 
 class Scorer(Protocol):
@@ -88,4 +94,5 @@ def load_cross_encoder(model_id: str, threads: int = 0) -> Scorer:
     location = resolve_model(model_id)
     if is_onnx_folder(location):
         return OnnxCrossEncoder(location, model_id, threads=threads)
+    require_torch_models(model_id)
     return SentenceTransformerCrossEncoder(location, model_id)
