@@ -17,7 +17,7 @@ from qa.indexing.refresh import IndexWatch, load_current
 from qa.indexing.vectors.milvus_calls import CollectionMissing
 from qa.reading.candidates import Reader
 from qa.reading.nlp import ParseCache, using
-from qa.retrieval.hybrid import Retriever, prefer_article
+from qa.retrieval.hybrid import Retriever, SearchOptions, prefer_article
 from qa.settings import INDEX_FIELDS, Settings, validate_settings
 from qa.types import Answer, Document, Passage
 from qa.validation import validate_doc_ids, validate_history, validate_k, validate_question
@@ -164,10 +164,11 @@ class Pipeline:
         """A follow-up ("When?", "Who fired first?") rarely names its article: keep it on the
         article its conversation is about (the best match for its resolved earlier questions
         together) unless the corpus has a clearly better passage elsewhere."""
-        found = self.retriever.search(" ".join(earlier), 1, settings)
+        found = self.retriever.search(" ".join(earlier), 1, SearchOptions.of(settings))
         if not found or (passages and passages[0].chunk.doc_id == found[0].chunk.doc_id):
             return passages
-        local = self.retriever.search(question, settings.k, settings, [found[0].chunk.doc_id])
+        options, article = SearchOptions.of(settings), [found[0].chunk.doc_id]
+        local = self.retriever.search(question, settings.k, options, article)
         return prefer_article(local, passages, settings.topic_margin)
 
     def per_call(self, overrides: dict[str, Any]) -> Settings:
@@ -197,7 +198,8 @@ class Pipeline:
         k = validate_k(settings.k if k is None else k)
         doc_ids = validate_doc_ids(doc_ids)
         with self._lock:
-            return self._current(lambda: self.retriever.search(question, k, settings, doc_ids))
+            options = SearchOptions.of(settings)
+            return self._current(lambda: self.retriever.search(question, k, options, doc_ids))
 
     def answer(
         self,
@@ -237,7 +239,7 @@ class Pipeline:
         asked = [t.resolved_question or t.question if isinstance(t, Answer) else t for t in history]
         earlier, resolved = resolve_conversation(asked, question, answer_of, names)
         depth = max(settings.k, settings.rerank_depth) if one_pass(settings) else settings.k
-        passages = self.retriever.search(resolved, depth, settings, doc_ids)
+        passages = self.retriever.search(resolved, depth, SearchOptions.of(settings), doc_ids)
         if earlier and doc_ids is None and len(self.documents) > 1:
             passages = self._stay_on_article(resolved, earlier, passages, settings)
         reader = self.reader(settings)

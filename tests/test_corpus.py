@@ -13,6 +13,7 @@ from qa.indexing.bm25 import BM25Index
 from qa.indexing.build import diff_files, open_index
 from qa.indexing.folder import load_index
 from qa.indexing.vectors.faiss_store import build_store
+from qa.retrieval import SearchOptions
 from qa.retrieval.hybrid import Retriever
 from qa.settings import Settings
 from qa.types import Answer, Citation
@@ -153,9 +154,9 @@ def retriever() -> Retriever:
 
 def test_doc_filter_returns_only_that_article(retriever: Retriever) -> None:
     question = "Who ended the Black Sea grain deal?"
-    everywhere = retriever.search(question, 3, SETTINGS)
+    everywhere = retriever.search(question, 3, SearchOptions.of(SETTINGS))
     assert everywhere[0].chunk.doc_id == "grain.txt"
-    only = retriever.search(question, 3, SETTINGS, doc_ids=["storm.txt"])
+    only = retriever.search(question, 3, SearchOptions.of(SETTINGS), doc_ids=["storm.txt"])
     assert only and {p.chunk.doc_id for p in only} == {"storm.txt"}
     assert only[0].title == "Storm hits coast"
 
@@ -163,13 +164,15 @@ def test_doc_filter_returns_only_that_article(retriever: Retriever) -> None:
 def test_doc_filter_applies_before_the_candidate_cut(retriever: Retriever) -> None:
     """With one candidate per ranker, filtering after ranking would leave nothing."""
     settings = SETTINGS.replace(candidates=1)
-    hits = retriever.search("grain deal Black Sea", 2, settings, doc_ids=["summit.txt"])
+    hits = retriever.search(
+        "grain deal Black Sea", 2, SearchOptions.of(settings), doc_ids=["summit.txt"]
+    )
     assert hits and all(p.chunk.doc_id == "summit.txt" for p in hits)
 
 
 def test_unknown_article_is_a_clear_error(retriever: Retriever) -> None:
     with pytest.raises(ValueError, match=r"no such article.*'nope\.txt'") as info:
-        retriever.search("grain", 3, SETTINGS, doc_ids=["nope.txt"])
+        retriever.search("grain", 3, SearchOptions.of(SETTINGS), doc_ids=["nope.txt"])
     # the message names the articles there, so the next try can be right (issue 18)
     held = sorted(retriever.documents)
     assert f"the index holds {len(held)}: " in str(info.value)
@@ -239,9 +242,9 @@ def test_milvus_store_builds_updates_reloads_and_answers(
         bm25=updated.bm25,
         reranker=None,
     )
-    hits = retriever.search("Who ended the Black Sea grain deal?", 2, SETTINGS)
+    hits = retriever.search("Who ended the Black Sea grain deal?", 2, SearchOptions.of(SETTINGS))
     assert hits[0].chunk.doc_id == "grain.txt"
-    only = retriever.search("grain deal", 2, SETTINGS, doc_ids=["summit.txt"])
+    only = retriever.search("grain deal", 2, SearchOptions.of(SETTINGS), doc_ids=["summit.txt"])
     assert {p.chunk.doc_id for p in only} == {"summit.txt"}
     updated.vectors.drop()  # the server outlives the test
 

@@ -21,6 +21,7 @@ from qa.indexing.vectors.milvus_calls import (
     VectorStoreUnavailable,
     safe_uri,
 )
+from qa.retrieval import SearchOptions
 from qa.settings import Settings
 from ui.app import respond
 from ui.serve import free_port
@@ -188,7 +189,7 @@ def test_collection_dropped_behind_the_apps_back(corpus, fake_embedder, milvus_s
         reranker=None,
     )
     with pytest.raises(CollectionMissing, match=r"is gone from .*qa index --rebuild"):
-        retriever.search("Who ended the grain deal?", 2, settings)
+        retriever.search("Who ended the grain deal?", 2, SearchOptions.of(settings))
     with caplog.at_level(logging.WARNING):
         rebuilt, report = open_index(documents, settings, fake_embedder, folder)
     assert "rebuilding" in caplog.text and report.embedded == len(rebuilt.chunks)

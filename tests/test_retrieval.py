@@ -10,6 +10,7 @@ import pytest
 from qa.documents import make_document
 from qa.documents.chunking import chunk_documents, make_splitter
 from qa.indexing.vectors.faiss_store import FaissStore, build_store
+from qa.retrieval import SearchOptions
 from qa.retrieval.hybrid import (
     STOPWORDS,
     VARIANTS,
@@ -175,7 +176,7 @@ QUESTION = "Who is the director of the Carnegie Russia Eurasia Center?"
 
 
 def test_retriever_hybrid_rerank(retriever: Retriever) -> None:
-    passages = retriever.search(QUESTION, 4, SETTINGS)
+    passages = retriever.search(QUESTION, 4, SearchOptions.of(SETTINGS))
     assert len(passages) == 4
     assert passages[0].chunk.paragraph == 10
     assert "Carnegie" in passages[0].chunk.text
@@ -212,7 +213,7 @@ def test_retriever_scores_per_stage(retriever: Retriever) -> None:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_retriever_variants(retriever: Retriever, variant: str) -> None:
-    passages = retriever.search(QUESTION, 3, SETTINGS.replace(retrieval=variant))
+    passages = retriever.search(QUESTION, 3, SearchOptions.of(SETTINGS.replace(retrieval=variant)))
     assert 0 < len(passages) <= 3
     if variant == "dense":
         assert all(p.bm25_score is None and p.dense_score is not None for p in passages)
@@ -223,7 +224,7 @@ def test_retriever_variants(retriever: Retriever, variant: str) -> None:
 
 def test_retriever_rejects_unknown_variant(retriever: Retriever) -> None:
     with pytest.raises(ValueError, match="retrieval must be one of"):
-        retriever.search(QUESTION, 3, SETTINGS.replace(retrieval="magic"))
+        retriever.search(QUESTION, 3, SearchOptions.of(SETTINGS.replace(retrieval="magic")))
 
 
 def test_retriever_k_larger_than_corpus(fake_embedder) -> None:
@@ -237,7 +238,7 @@ def test_retriever_k_larger_than_corpus(fake_embedder) -> None:
         bm25=BM25Index([c.text for c in chunks]),
         reranker=OverlapScorer(),
     )
-    passages = retriever.search("grain", 50, Settings())
+    passages = retriever.search("grain", 50, SearchOptions.of(Settings()))
     assert sorted(p.chunk.id for p in passages) == [0, 1, 2]
     assert passages[0].chunk.paragraph == 2
 

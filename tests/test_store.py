@@ -32,6 +32,7 @@ from qa.indexing.folder import (
     save_index,
 )
 from qa.indexing.vectors.faiss_store import build_store
+from qa.retrieval import SearchOptions
 from qa.settings import Settings
 from qa.types import Chunk, Document
 
@@ -562,7 +563,7 @@ def test_open_index_unwritable_folder_answers_in_memory(
         reranker=None,
     )
     question = "Who is the director of the Carnegie Russia Eurasia Center?"
-    top = retriever.search(question, 3, Settings())
+    top = retriever.search(question, 3, SearchOptions.of(Settings()))
     assert top[0].chunk.paragraph == 10
 
 

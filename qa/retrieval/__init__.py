@@ -12,6 +12,7 @@ from qa.retrieval.embedders import (
 from qa.retrieval.hybrid import (
     VARIANTS,
     Retriever,
+    SearchOptions,
     prefer_article,
     reciprocal_rank_fusion,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "OnnxEmbedder",
     "Retriever",
     "Scorer",
+    "SearchOptions",
     "SentenceTransformerEmbedder",
     "load_cross_encoder",
     "load_embedder",

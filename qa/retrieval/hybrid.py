@@ -16,7 +16,15 @@ from qa.retrieval.rerankers import Scorer
 from qa.settings import Settings, choices
 from qa.types import Chunk, Document, Passage
 
-__all__ = ["STOPWORDS", "VARIANTS", "BM25Index", "Retriever", "reciprocal_rank_fusion", "tokenize"]
+__all__ = [
+    "STOPWORDS",
+    "VARIANTS",
+    "BM25Index",
+    "Retriever",
+    "SearchOptions",
+    "reciprocal_rank_fusion",
+    "tokenize",
+]
 
 VARIANTS = choices("retrieval")  # declared with the setting
 
@@ -56,8 +64,29 @@ def unknown_articles(unknown: Collection[str], known: Collection[str]) -> str:
 
 
 @dataclass(frozen=True)
+class SearchOptions:
+    """How one search runs: the retrieval fields of Settings, and nothing else of it (a
+    conversation may change them per call, so they travel with the call, not the Retriever)."""
+
+    variant: str  # one of VARIANTS
+    candidates: int  # taken from each ranker before fusion
+    rrf_k: int
+    rerank_depth: int  # fused passages the cross-encoder rescores
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(
+                f"retrieval must be one of {', '.join(VARIANTS)}, not {self.variant!r}"
+            )
+
+    @classmethod
+    def of(cls, settings: Settings) -> SearchOptions:
+        return cls(settings.retrieval, settings.candidates, settings.rrf_k, settings.rerank_depth)
+
+
+@dataclass(frozen=True)
 class Retriever:
-    """Cited passage search over one corpus; the search parameters come with each call."""
+    """Cited passage search over one corpus; how to search comes with each call."""
 
     documents: dict[str, Document]
     chunks: list[Chunk]
@@ -85,27 +114,27 @@ class Retriever:
         self,
         question: str,
         k: int,
-        settings: Settings,
+        options: SearchOptions | None = None,
         doc_ids: Collection[str] | None = None,
     ) -> list[Passage]:
         """The k best passages for ``question``, best first, with each stage's score.
 
-        ``settings.retrieval`` is one of VARIANTS; the non-default ones exist for ablations.
-        ``doc_ids`` limits the search to those articles: both rankers filter before ranking.
+        ``options`` (default: the default Settings'): the variant, one of VARIANTS (the
+        non-default ones exist for ablations), and its depths. ``doc_ids`` limits the search
+        to those articles: both rankers filter before ranking.
         """
-        variant = settings.retrieval
-        if variant not in VARIANTS:
-            raise ValueError(f"retrieval must be one of {', '.join(VARIANTS)}, not {variant!r}")
+        options = options or SearchOptions.of(Settings())
+        variant = options.variant
         pool = self.hybrid(
             question,
-            settings.candidates,
-            settings.rrf_k,
+            options.candidates,
+            options.rrf_k,
             dense=variant != "bm25",
             lexical=variant != "dense",
             rows=self.rows_of(doc_ids),
         )
         if variant == "hybrid+rerank" and self.reranker is not None:
-            pool = self.rerank(question, pool[: max(k, settings.rerank_depth)])
+            pool = self.rerank(question, pool[: max(k, options.rerank_depth)])
         return pool[:k]
 
     def hybrid(
