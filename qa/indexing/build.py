@@ -15,7 +15,12 @@ from typing import Protocol
 import numpy as np
 
 from qa.documents import checksum
-from qa.documents.chunking import chunk_documents, make_splitter, rows_by_document
+from qa.documents.chunking import (
+    TextSplitter,
+    chunk_documents,
+    make_splitter,
+    rows_by_document,
+)
 from qa.environment import Environment
 from qa.indexing.bm25 import BM25Index
 from qa.indexing.folder import (
@@ -119,6 +124,56 @@ def embed_chunks(
     return np.concatenate(parts)
 
 
+@dataclass(frozen=True)
+class ChunkPlan:
+    """The new index's chunks, and where each one's vector comes from."""
+
+    chunks: list[Chunk]
+    reused: list[tuple[int, int]]  # (new row, old row): the document's text is unchanged
+    fresh: list[int]  # new rows to embed
+
+
+def plan_chunks(
+    documents: Sequence[Document],
+    kept: set[str],
+    previous: StoredIndex | None,
+    splitter: TextSplitter,
+) -> ChunkPlan:
+    """Chunks in document order, numbered from 0: a ``kept`` document's chunks are the
+    previous index's (so are their vectors), the others' are cut again."""
+    old_rows = rows_by_document(previous.chunks) if previous else {}
+    chunks: list[Chunk] = []
+    reused: list[tuple[int, int]] = []
+    fresh: list[int] = []
+    for doc in documents:
+        if doc.id in kept and previous is not None:
+            pieces = [previous.chunks[row] for row in old_rows.get(doc.id, [])]
+            reused += [(len(chunks) + i, c.id) for i, c in enumerate(pieces)]
+        else:
+            pieces = chunk_documents([doc], splitter)
+            fresh += range(len(chunks), len(chunks) + len(pieces))
+        chunks += [replace(c, id=len(chunks) + i) for i, c in enumerate(pieces)]
+    return ChunkPlan(chunks, reused, fresh)
+
+
+def plan_vectors(
+    plan: ChunkPlan,
+    previous: StoredIndex | None,
+    embedder: Embedder,
+    batch_size: int,
+    progress: bool = False,
+) -> np.ndarray:
+    """One row per planned chunk: copied from ``previous`` or embedded now."""
+    vectors = np.zeros((len(plan.chunks), embedder.dimension), dtype=np.float32)
+    if plan.reused and previous is not None:
+        new, old = np.array(plan.reused).T
+        vectors[new] = previous.vectors.vectors(old)
+    if plan.fresh:
+        texts = [plan.chunks[i] for i in plan.fresh]
+        vectors[plan.fresh] = embed_chunks(texts, embedder, batch_size, progress)
+    return vectors
+
+
 def build_index(
     documents: Sequence[Document],
     settings: Settings,
@@ -138,33 +193,14 @@ def build_index(
         check_reachable(settings.milvus_uri, Environment.read().milvus_token)
     manifest = expected_manifest(documents, settings, embedder)
     report = diff_files(previous.manifest.files if previous else {}, manifest.files)
-    kept = set(report.kept)
-    old_rows = rows_by_document(previous.chunks) if previous else {}
     splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
-    chunks: list[Chunk] = []
-    reused: list[tuple[int, int]] = []  # (new row, old row)
-    fresh: list[int] = []  # new rows to embed
-    for doc in documents:
-        if doc.id in kept:
-            pieces = [previous.chunks[row] for row in old_rows.get(doc.id, [])]
-            reused += [(len(chunks) + i, c.id) for i, c in enumerate(pieces)]
-        else:
-            pieces = chunk_documents([doc], splitter)
-            fresh += range(len(chunks), len(chunks) + len(pieces))
-        chunks += [replace(c, id=len(chunks) + i) for i, c in enumerate(pieces)]
-    vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
-    if reused:
-        new, old = np.array(reused).T
-        vectors[new] = previous.vectors.vectors(old)
-    if fresh:
-        vectors[fresh] = embed_chunks(
-            [chunks[i] for i in fresh], embedder, settings.embed_batch_size, progress
-        )
+    plan = plan_chunks(documents, set(report.kept), previous, splitter)
+    vectors = plan_vectors(plan, previous, embedder, settings.embed_batch_size, progress)
     store = make_store(vectors, settings, manifest, persisted)
-    bm25 = BM25Index([c.text for c in chunks])
-    manifest = replace(manifest, chunk_count=len(chunks), vector_kind=store.kind)
-    report = replace(report, embedded=len(fresh), reused=len(reused))
-    return StoredIndex(store, chunks, bm25, manifest), report
+    bm25 = BM25Index([c.text for c in plan.chunks])
+    manifest = replace(manifest, chunk_count=len(plan.chunks), vector_kind=store.kind)
+    report = replace(report, embedded=len(plan.fresh), reused=len(plan.reused))
+    return StoredIndex(store, plan.chunks, bm25, manifest), report
 
 
 def make_store(
