@@ -103,12 +103,23 @@ def test_answer_reads_with_inline_citation_and_confidence():
     assert "\n" not in main["content"]  # one HTML block: Markdown leaves it alone
 
 
-def test_sources_block_is_collapsible_with_paragraph_score_and_marked_span():
+def test_sources_block_is_collapsible_with_confidence_in_words_and_marked_span():
     _, sources = render.answer_messages(make_answer())
     assert sources["metadata"] == {"title": "Sources", "log": "1 paragraph", "status": "done"}
     assert ">¶10</a>" in sources["content"]
-    assert "score 7.69" in sources["content"]
+    assert "the answer, high confidence</span>" in sources["content"]
+    assert ">score 7.69" not in sources["content"]  # a raw reranker score: tooltip only
+    assert 'title="relevance score 7.69"' in sources["content"]
     assert "<mark>Alexander Gabuev</mark>" in sources["content"]
+    nearest = render.sources_message("Nearest passages", [cite(span=None)])
+    assert "confidence" not in nearest["content"]  # no answer there: nothing to be sure of
+
+
+def test_citation_links_carry_their_own_answer_span():
+    link = render.cite_link(cite())
+    assert f'data-start="12" data-end="28" data-len="{len(PARAGRAPH)}"' in link
+    assert "data-start" not in render.cite_link(cite(span=None))
+    assert "data-start" not in render.cite_link(cite(span=(5, 999)))  # unusable offsets
 
 
 def test_cited_paragraph_with_markup_is_escaped():

@@ -50,12 +50,24 @@ def highlight(text: str, start: int | None, end: int | None) -> str:
 
 def cite_link(citation: Citation, label: str | None = None, with_title: bool = False) -> str:
     """A ¶ link to the cited paragraph in the article view; ``with_title`` names the article
-    in the label (a corpus of several articles)."""
+    in the label (a corpus of several articles). It carries the answer's offsets, so a click
+    on an older answer's link marks that answer's words, not the latest answer's."""
     anchor = paragraph_anchor(citation.doc_id, citation.paragraph)
     label = label or citation.label(with_title)
     where = f"{citation.title} ({citation.doc_id})" if citation.title else citation.doc_id
     hint = escape(f"{where} ¶{citation.paragraph}", quote=True)
-    return f'<a class="qa-cite" href="#{anchor}" title="{hint}">{escape(label)}</a>'
+    return (
+        f'<a class="qa-cite" href="#{anchor}" title="{hint}"{_span_data(citation)}>'
+        f"{escape(label)}</a>"
+    )
+
+
+def _span_data(citation: Citation) -> str:
+    """data-start/-end/-len attributes (code points into the paragraph), when usable."""
+    start, end, size = citation.start, citation.end, len(citation.text)
+    if start is None or end is None or not 0 <= start < end <= size:
+        return ""
+    return f' data-start="{start}" data-end="{end}" data-len="{size}"'
 
 
 def confidence_html(confidence: float) -> str:
@@ -121,16 +133,23 @@ def answer_html(result: Answer, show_alternatives: bool = True) -> str:
     return f'<div class="qa-answer">{"".join(parts)}</div>'
 
 
-def source_html(citation: Citation, with_title: bool = False) -> str:
-    """One cited paragraph: its ¶ link (and article title) and score, then its text with the
-    answer marked."""
+def source_html(
+    citation: Citation, with_title: bool = False, confidence: float | None = None
+) -> str:
+    """One cited paragraph: its ¶ link (and article title), in words how sure the answer
+    found in it is (``confidence``; none for a paragraph without the answer), then its text
+    with the answer marked. The reranker's raw score means nothing to a reader: tooltip only."""
     title = ""
     if with_title and citation.title:
         title = f'<span class="qa-source-title">{text_html(citation.title)}</span> '
+    link = cite_link(citation, f"¶{citation.paragraph}")
+    sure = ""
+    if confidence is not None and citation.start is not None:
+        level = confidence_level(confidence)
+        sure = f' <span class="qa-conf qa-conf-{level}">the answer, {level} confidence</span>'
     head = (
-        f'<div class="qa-source-head">{title}{cite_link(citation, f"¶{citation.paragraph}")} '
-        f'<span class="qa-score" title="reranker score; higher is more relevant">'
-        f"score {citation.score:.2f}</span></div>"
+        f'<div class="qa-source-head" title="relevance score {citation.score:.2f}">'
+        f"{title}{link}{sure}</div>"
     )
     text = highlight(*excerpt(citation.text, citation.start, citation.end))
     body = f'<div class="qa-source-text">{text}</div>'
@@ -172,8 +191,13 @@ def _collapsible(title: str, content: str, count: int, noun: str) -> Message:
     }
 
 
-def sources_message(title: str, citations: Sequence[Citation], with_title: bool = False) -> Message:
-    sources = "".join(source_html(c, with_title) for c in citations)
+def sources_message(
+    title: str,
+    citations: Sequence[Citation],
+    with_title: bool = False,
+    confidence: float | None = None,
+) -> Message:
+    sources = "".join(source_html(c, with_title, confidence) for c in citations)
     content = f'<div class="qa-sources">{sources}</div>'
     return _collapsible(title, content, len(citations), "paragraph")
 
@@ -191,13 +215,24 @@ def answer_messages(result: Answer, show_alternatives: bool = True) -> list[Mess
     if result.abstained and result.passages:
         messages.append(sources_message(NEAREST_TITLE, result.passages, result.multi_article))
     elif result.citations:
-        messages.append(sources_message(SOURCES_TITLE, result.citations, result.multi_article))
+        sources = sources_message(
+            SOURCES_TITLE, result.citations, result.multi_article, result.confidence
+        )
+        messages.append(sources)
     return messages
 
 
 def user_message(question: str) -> Message:
     """The user's turn, escaped like everything else: "<b>" in a question shows as typed."""
     return {"role": "user", "content": text_html(question)}
+
+
+PENDING = '<div class="qa-pending" role="status">Reading the article…</div>'
+
+
+def pending_message() -> Message:
+    """Shown while a question is answered: the question is in the chat at once."""
+    return {"role": "assistant", "content": PENDING}
 
 
 def error_message(text: str) -> Message:
