@@ -290,3 +290,17 @@ def article_html(
         cited.setdefault((citation.doc_id, citation.paragraph), citation)
     body = document_html(document, cited) if document is not None else ""
     return f'<div class="qa-article-scroll">{body}</div>'
+
+
+def current_html(documents: Sequence[Document], own: bool) -> str:
+    """The line at the top of the page: which article (or articles) the chat answers about."""
+    titles = [f"<b>{text_html(d.title[:120])}</b>" for d in documents[:5]]
+    if own and len(documents) == 1:
+        what = f"your article {titles[0]}"
+    elif own:
+        what = f"your {len(documents)} articles: " + " · ".join(titles)
+    elif len(documents) == 1:
+        what = f"{titles[0]} <small>(the default article)</small>"
+    else:
+        what = f"{len(documents):,} articles"
+    return f'<div class="qa-current">Answering about {what}</div>'
