@@ -93,8 +93,8 @@ def test_answer_reads_with_inline_citation_and_confidence():
     main, _ = render.answer_messages(make_answer())
     assert main["role"] == "assistant"
     assert (
-        '<strong>Alexander Gabuev</strong> <a class="qa-cite" href="#qa-article-txt-p10"'
-        in (main["content"])
+        '<strong>Alexander Gabuev</strong> <a class="qa-cite qa-at-12-28-60" '
+        'href="#qa-article-txt-p10"' in (main["content"])
     )
     assert ">[¶10]</a>" in main["content"]
     assert "high confidence" in main["content"]
@@ -117,9 +117,9 @@ def test_sources_block_is_collapsible_with_confidence_in_words_and_marked_span()
 
 def test_citation_links_carry_their_own_answer_span():
     link = render.cite_link(cite())
-    assert f'data-start="12" data-end="28" data-len="{len(PARAGRAPH)}"' in link
-    assert "data-start" not in render.cite_link(cite(span=None))
-    assert "data-start" not in render.cite_link(cite(span=(5, 999)))  # unusable offsets
+    assert f'class="qa-cite qa-at-12-28-{len(PARAGRAPH)}"' in link
+    assert 'class="qa-cite"' in render.cite_link(cite(span=None))
+    assert 'class="qa-cite"' in render.cite_link(cite(span=(5, 999)))  # unusable offsets
 
 
 def test_cited_paragraph_with_markup_is_escaped():

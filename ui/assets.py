@@ -69,7 +69,7 @@ CSS = """
 # Runs once on page load. A click on a ¶ link scrolls the article panel (a plain anchor
 # would scroll the whole page away from the chat) and outlines the paragraph; on a narrow
 # screen, where the article is below the chat, the page scrolls to it too. A link in the
-# chat carries its answer's offsets (data-start/-end/-len, in code points): the paragraph
+# chat carries its answer's offsets (class qa-at-START-END-LENGTH, code points): the paragraph
 # shows that answer's words marked, an older answer's as well as the latest. Without
 # JavaScript the links still work as ordinary anchors.
 ON_LOAD_JS = """
@@ -88,8 +88,9 @@ ON_LOAD_JS = """
   };
   const markSpan = (paragraph, link) => {
     const span = paragraph.querySelector(':scope > span');
-    const [start, end, size] = ['start', 'end', 'len'].map((k) => Number(link.dataset[k]));
-    if (!span || !link.dataset.len) return;
+    const found = link.className.match(/qa-at-([0-9]+)-([0-9]+)-([0-9]+)/);
+    if (!span || !found) return;
+    const [start, end, size] = found.slice(1).map(Number);
     const chars = Array.from(span.textContent);
     if (chars.length !== size || !(start >= 0 && start < end && end <= size)) return;
     const mark = document.createElement('mark');

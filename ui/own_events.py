@@ -143,7 +143,7 @@ def suggester(page: Page):
     def on_suggest(added, request: gr.Request):
         own = own_of(page.articles, request)
         if not added or own is None or added not in own.documents:
-            return {}
+            return {chat.suggest_box: gr.skip()}  # nothing was added: they stay as they are
         with using(own.parses):  # its parses are the session's, reused by the answers
             found = suggestions_for(own.documents[added])
         questions = keep_answered(found, lambda q: own.answer(q, doc_ids=[added]))
@@ -189,7 +189,7 @@ def wire_list(page: Page) -> None:
     def on_shelf(doc_id, request: gr.Request):
         own = own_of(articles, request)
         if own is None:
-            return {}
+            return {pane.scope: gr.skip()}
         several = len(own.docs) > 1
         return {
             pane.scope: doc_id or ALL_ARTICLES,
@@ -200,7 +200,7 @@ def wire_list(page: Page) -> None:
     def on_remove(doc_id, request: gr.Request):
         own = own_of(articles, request)
         if own is None or not doc_id or doc_id not in own.documents or len(own.docs) < 2:
-            return {}
+            return {pane.status: gr.skip()}
         title = own.documents[doc_id].title
         kept = page.maker.remove(own, doc_id)
         articles.put(request.session_hash, kept, client_of(request))

@@ -57,17 +57,18 @@ def cite_link(citation: Citation, label: str | None = None, with_title: bool = F
     where = f"{citation.title} ({citation.doc_id})" if citation.title else citation.doc_id
     hint = escape(f"{where} ¶{citation.paragraph}", quote=True)
     return (
-        f'<a class="qa-cite" href="#{anchor}" title="{hint}"{_span_data(citation)}>'
+        f'<a class="qa-cite{_span_class(citation)}" href="#{anchor}" title="{hint}">'
         f"{escape(label)}</a>"
     )
 
 
-def _span_data(citation: Citation) -> str:
-    """data-start/-end/-len attributes (code points into the paragraph), when usable."""
+def _span_class(citation: Citation) -> str:
+    """The class " qa-at-START-END-LENGTH" (code points into the paragraph), when the offsets are
+    usable. A class, because the chat's sanitizer keeps classes and drops data-* attributes."""
     start, end, size = citation.start, citation.end, len(citation.text)
     if start is None or end is None or not 0 <= start < end <= size:
         return ""
-    return f' data-start="{start}" data-end="{end}" data-len="{size}"'
+    return f" qa-at-{start}-{end}-{size}"
 
 
 def confidence_html(confidence: float) -> str:
