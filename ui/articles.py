@@ -60,9 +60,11 @@ def as_utf8(body: bytes, charset: str | None) -> bytes:
 class ArticleMaker:
     """Reads articles in the page child and indexes them in turns with the answers."""
 
-    def __init__(self, pool: PipelinePool, settings: Settings) -> None:
+    def __init__(
+        self, pool: PipelinePool, settings: Settings, reader: PageReader | None = None
+    ) -> None:
         self.pool, self.settings = pool, settings
-        self.reader = PageReader()
+        self.reader = reader or PageReader()
         self.reader.start()  # the child imports the extractor now, not on the first page
 
     def make(self, text: str, upload: str | None, name: str) -> OwnArticle:
