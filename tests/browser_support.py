@@ -41,6 +41,7 @@ def shot(page: Page, name: str, doc: str | None = None) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     if doc and os.environ.get("QA_DOC_SCREENSHOTS") == "1":
+        page.wait_for_timeout(600)  # the chat's and the article's smooth scrolls settle
         DOC_SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOC_SHOTS / f"{doc}.png"))
 

@@ -155,6 +155,10 @@ def test_several_articles_ask_across_pick_one_and_remove_one(desktop: Page):
     shelf.get_by_text("Floods close Danube port").click()  # only this one now
     ask(page, "How much did the repairs cost?")
     expect(page.locator("#qa-chat .qa-answer").last).to_contain_text("doesn't say")
+    expect(page.locator("#qa-article .qa-para:visible").first).to_contain_text("Floods close")
+    across = page.locator("#qa-chat .qa-answer").nth(1)  # the answer from the other article
+    across.locator("a.qa-cite").click()  # its ¶: that article is shown, the answer marked
+    expect(page.locator("#qa-article .qa-cited:visible mark")).to_have_text("two million hryvnias")
     shot(page, "flow-several", "several")
     page.locator("#qa-remove").click()
     expect(shelf).not_to_contain_text("Floods close Danube port")
@@ -171,6 +175,7 @@ def test_a_follow_up_and_an_older_answers_own_highlight(desktop: Page):
     ask(page, "What did he say?")
     expect(page.locator("#qa-chat .qa-understood").last).to_contain_text("Ivan Petrenko")
     ask(page, "When did the port close?")
+    expect(page.locator("#qa-chat .qa-answer").last).to_be_in_viewport()  # the chat follows
     expect(page.locator("#qa-article .qa-cited mark")).to_contain_text("Monday")
     first = page.locator("#qa-chat .qa-answer").first.locator("a.qa-cite")
     first.click()  # the first answer's ¶3: its own words, not the latest answer's

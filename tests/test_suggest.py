@@ -15,9 +15,9 @@ PASTED = (
 )
 
 
-def reply(question: str, abstained: bool) -> Answer:
+def reply(question: str, abstained: bool, confidence: float = 0.9) -> Answer:
     text = "" if abstained else "something"
-    return Answer(question=question, text=text, abstained=abstained, confidence=0.5)
+    return Answer(question=question, text=text, abstained=abstained, confidence=confidence)
 
 
 def test_candidates_come_from_the_articles_people_and_claims():
@@ -55,6 +55,13 @@ def test_checked_drops_what_the_pipeline_does_not_answer():
     found = [Suggestion("Who is Danube?", True), Suggestion("Why did it close?", False)]
     assert keep_answered(found, ask) == ["Why did it close?"]
     assert asked == ["Who is Danube?", "Why did it close?"]
+
+
+def test_keep_answered_drops_a_weak_answer_too():
+    found = [Suggestion("Who is Helen Okafor?", True), Suggestion("What did she say?", False)]
+    weak = {"Who is Helen Okafor?": 0.3}  # answered "Dr": low confidence
+    kept = keep_answered(found, lambda q: reply(q, False, weak.get(q, 0.9)))
+    assert kept == ["What did she say?"]
 
 
 def test_checked_keeps_a_non_factoid_within_the_limit():

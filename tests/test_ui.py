@@ -207,10 +207,15 @@ def test_article_view_shows_the_cited_article_of_several():
     )
     cited = Citation("other.txt", 2, "Body", 0, 4, 1.0, title="Other headline")
     html = render.article_html([first, other], [cited])
-    assert "Other headline" in html and "First headline" not in html  # one article shown
-    assert "<mark>Body</mark>" in html
-    assert "First headline" in render.article_html([first, other])  # none cited: the first
-    assert "Other headline" in render.article_html([first, other], (), focus="other.txt")
+    shown, hidden = html.split('<article class="qa-doc qa-hidden"')  # one article shown
+    assert "Other headline" in shown and "First headline" in hidden
+    assert "<mark>Body</mark>" in shown
+    shown = render.article_html([first, other]).split("qa-hidden")[0]
+    assert "First headline" in shown  # none cited: the first
+    shown = render.article_html([first, other], (), focus="other.txt").split("qa-hidden")[0]
+    assert "Other headline" in shown
+    corpus = [first, other] * 3  # more than a user's list: only the shown one is rendered
+    assert "qa-hidden" not in render.article_html(corpus)
 
 
 def test_multi_article_answers_name_the_article_in_links_and_sources():

@@ -34,6 +34,8 @@ CSS = """
 #qa-confirm { align-items: center; gap: .5rem; padding: .3rem .5rem; border-radius: 6px;
   background: var(--color-accent-soft); }
 #qa-confirm button { flex: 0 0 auto !important; }
+#qa-chat .bubble-wrap { max-height: calc(100vh - 300px); }
+@media (max-width: 768px) { #qa-chat .bubble-wrap { max-height: 75vh; } }
 /* The chatbot's own trash icon would wipe the chat unasked: "Clear chat" asks first. */
 #qa-chat button[aria-label="Clear"] { display: none; }
 .qa-para { display: flex; gap: .6rem; margin: 0 0 .55rem; padding: .3rem .5rem;
@@ -42,7 +44,7 @@ CSS = """
 .qa-num { flex: 0 0 2.4rem; text-align: right; font-size: .78em; padding-top: .2rem;
   color: var(--body-text-color-subdued); text-decoration: none;
   font-variant-numeric: tabular-nums; }
-.qa-boilerplate { opacity: .45; }
+.qa-boilerplate { opacity: .45; } .qa-doc.qa-hidden { display: none; }
 .qa-cited { background: var(--color-accent-soft); box-shadow: inset 3px 0 0 var(--color-accent); }
 .qa-focus { outline: 2px solid var(--color-accent); outline-offset: 1px; }
 .qa-answer mark, .qa-sources mark, .qa-para mark {
@@ -111,6 +113,12 @@ ON_LOAD_JS = """
     const target = id && document.getElementById(id);
     if (!target) return;
     event.preventDefault();
+    const doc = target.closest('.qa-doc');
+    if (doc && doc.classList.contains('qa-hidden')) {  // another of the user's articles
+      doc.parentElement.querySelectorAll('.qa-doc').forEach((d) => {
+        d.classList.toggle('qa-hidden', d !== doc);
+      });
+    }
     if (link.classList.contains('qa-cite')) showCitation(target, link);
     document.querySelectorAll('.qa-focus').forEach((p) => p.classList.remove('qa-focus'));
     target.classList.add('qa-focus');
@@ -120,12 +128,23 @@ ON_LOAD_JS = """
 """
 
 # Runs after each answer: bring the cited paragraph into view once the new HTML is painted
-# (inside the article panel only: the page stays on the answer).
+# (inside the article panel only: the page stays on the answer), and scroll the chat so the
+# latest question is at its top with its answer below (Gradio's own autoscroll can stop short
+# when "Reading…" is replaced by a taller answer).
 SCROLL_TO_CITED_JS = """
 () => {
   requestAnimationFrame(() => requestAnimationFrame(() => {
     const cited = document.querySelector('#qa-article .qa-cited');
     if (cited && window.qaScrollTo) window.qaScrollTo(cited, false);
+    const asked = document.querySelectorAll('#qa-chat [data-testid=user]');
+    const last = asked[asked.length - 1];
+    let wrap = last && last.parentElement;
+    while (wrap && wrap.id !== 'qa-chat' && wrap.scrollHeight <= wrap.clientHeight + 2) {
+      wrap = wrap.parentElement;
+    }
+    if (!last || !wrap || wrap.id === 'qa-chat') return;
+    const offset = last.getBoundingClientRect().top - wrap.getBoundingClientRect().top;
+    wrap.scrollTo({ top: wrap.scrollTop + offset - 8, behavior: 'smooth' });
   }));
 }
 """

@@ -45,10 +45,10 @@ def chat_panel(settings: Settings, examples: Sequence[str], max_k: int) -> ChatP
         elem_id="qa-chat",
         label="Chat",
         show_label=False,
-        # As tall as its messages, up to what leaves the question box on screen.
+        # As tall as its messages, up to what leaves the question box on screen: the cap is
+        # on its scrolling list (ui.assets), so Gradio's autoscroll follows the answers.
         height=None,
         min_height=150,
-        max_height="calc(100vh - 300px)",
         placeholder=EXAMPLES_PLACEHOLDER if examples else PLACEHOLDER,
         latex_delimiters=[],  # a "$$" in an article is money, not math
         buttons=[],  # copy buttons would copy the HTML source of the replies

@@ -261,11 +261,14 @@ def _paragraph_html(paragraph: Paragraph, cited: Citation | None) -> str:
     return f'<p id="{anchor}" class="{" ".join(classes)}">{number}<span>{text}</span></p>'
 
 
-def document_html(document: Document, cited: Mapping[tuple[str, int], Citation]) -> str:
+def document_html(
+    document: Document, cited: Mapping[tuple[str, int], Citation], hidden: bool = False
+) -> str:
     paragraphs = "".join(
         _paragraph_html(p, cited.get((p.doc_id, p.number))) for p in document.paragraphs
     )
-    return f'<article class="qa-doc" data-doc-id="{escape(document.id)}">{paragraphs}</article>'
+    classes = "qa-doc qa-hidden" if hidden else "qa-doc"
+    return f'<article class="{classes}" data-doc-id="{escape(document.id)}">{paragraphs}</article>'
 
 
 def shown_document(
@@ -279,17 +282,25 @@ def shown_document(
     return documents[0] if documents else None
 
 
+ALL_SHOWN = 5  # articles rendered together (one shown): a session's list, at most five
+
+
 def article_html(
     documents: Iterable[Document], citations: Iterable[Citation] = (), focus: str | None = None
 ) -> str:
     """One article with its ¶ numbers (the cited one; see ``shown_document``); cited
-    paragraphs are marked, answer span included. A corpus of thousands never renders whole."""
+    paragraphs are marked, answer span included. A few articles (a user's list) are all
+    there, the others hidden after the shown one, so a ¶ of any of them can be shown at a
+    click (ui.assets); a corpus of thousands never renders whole."""
     documents, citations = list(documents), list(citations)
     document = shown_document(documents, citations, focus)
+    if document is None:
+        return '<div class="qa-article-scroll"></div>'
     cited: dict[tuple[str, int], Citation] = {}
     for citation in citations:  # best first: keep the best citation of each paragraph
         cited.setdefault((citation.doc_id, citation.paragraph), citation)
-    body = document_html(document, cited) if document is not None else ""
+    others = [d for d in documents if d is not document] if len(documents) <= ALL_SHOWN else []
+    body = document_html(document, cited) + "".join(document_html(d, cited, True) for d in others)
     return f'<div class="qa-article-scroll">{body}</div>'
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qa.answering.export import confidence_level
 from qa.reading.nlp import parse
 from qa.types import Answer, Document
 
@@ -123,8 +124,9 @@ def keep_answered(
     ask: Callable[[str], Answer],
     limit: int = MAX_SUGGESTIONS,
 ) -> list[str]:
-    """The questions ``ask`` answers (an abstention drops one), at most ``limit``, with one
-    non-factoid among them when any is answered."""
+    """The questions ``ask`` answers with more than low confidence (an abstention or a weak
+    answer, such as "Dr" for "Who is Dr Helen Okafor?", drops one), at most ``limit``, with
+    one non-factoid among them when any is answered."""
     kept: list[Suggestion] = []
     for suggestion in suggestions:
         full = len(kept) >= limit
@@ -132,7 +134,8 @@ def keep_answered(
             break
         if full and suggestion.factoid:  # full of factoids: only a non-factoid may come in
             continue
-        if ask(suggestion.question).abstained:
+        answer = ask(suggestion.question)
+        if answer.abstained or confidence_level(answer.confidence) == "low":
             continue
         if full:
             kept.remove([s for s in kept if s.factoid][-1])
