@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
-from ui import app, endpoints, render, serve
+from ui import app, article_view, endpoints, render, serve
 
 # Gradio's queue statistics use a pandas option that pandas 3 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings(r"ignore:::gradio\.queueing")
@@ -184,14 +184,14 @@ def test_hidden_alternatives_still_flag_the_conflict_with_the_runner_up():
 
 def test_article_view_numbers_paragraphs_greys_boilerplate_and_marks_the_citation():
     doc = document("Headline <1>", PARAGRAPH, "Source link", boilerplate=[3])
-    html = render.article_html([doc], [cite(paragraph=2)])
+    html = article_view.article_html([doc], [cite(paragraph=2)])
     assert '<p id="qa-article-txt-p1" class="qa-para">' in html
     assert "Headline &lt;1&gt;" in html
     assert 'class="qa-para qa-cited"' in html
     assert "<mark>Alexander Gabuev</mark>" in html
     assert 'class="qa-para qa-boilerplate"' in html
     assert html.count(">¶") == 3
-    assert "qa-cited" not in render.article_html([doc])
+    assert "qa-cited" not in article_view.article_html([doc])
 
 
 def test_article_view_shows_the_cited_article_of_several():
@@ -206,16 +206,16 @@ def test_article_view_shows_the_cited_article_of_several():
         ),
     )
     cited = Citation("other.txt", 2, "Body", 0, 4, 1.0, title="Other headline")
-    html = render.article_html([first, other], [cited])
+    html = article_view.article_html([first, other], [cited])
     shown, hidden = html.split('<article class="qa-doc qa-hidden"')  # one article shown
     assert "Other headline" in shown and "First headline" in hidden
     assert "<mark>Body</mark>" in shown
-    shown = render.article_html([first, other]).split("qa-hidden")[0]
+    shown = article_view.article_html([first, other]).split("qa-hidden")[0]
     assert "First headline" in shown  # none cited: the first
-    shown = render.article_html([first, other], (), focus="other.txt").split("qa-hidden")[0]
+    shown = article_view.article_html([first, other], (), focus="other.txt").split("qa-hidden")[0]
     assert "Other headline" in shown
     corpus = [first, other] * 3  # more than a user's list: only the shown one is rendered
-    assert "qa-hidden" not in render.article_html(corpus)
+    assert "qa-hidden" not in article_view.article_html(corpus)
 
 
 def test_multi_article_answers_name_the_article_in_links_and_sources():

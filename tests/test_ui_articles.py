@@ -13,7 +13,7 @@ import pytest
 from qa.documents import CorpusError, document_from_bytes, document_from_text
 from qa.settings import Settings
 from qa.types import Answer
-from ui import app, render
+from ui import app, article_view, render
 from ui.articles import MAX_ARTICLES, ArticleMaker, as_utf8, renamed, unique_id
 
 PASTED = "Floods close Danube port\n\nThe port of Izmail closed.\n\nIvan Petrenko spoke."
@@ -169,8 +169,10 @@ def test_the_question_shows_at_once_and_the_pending_line_goes_with_the_answer():
 
 def test_the_top_line_names_the_article_in_use():
     one = document_from_text(PASTED)
-    assert "your article <b>Floods close Danube port</b>" in render.current_html([one], True)
+    assert "your article <b>Floods close Danube port</b>" in article_view.current_html([one], True)
     two = [one, document_from_text(SECOND, "b")]
-    assert "your 2 articles" in render.current_html(two, True)
-    assert "(the default article)" in render.current_html([one], False)
-    assert "<b>&lt;x&gt;</b>" in render.current_html([document_from_text("<x>\n\nBody.")], True)
+    assert "your 2 articles" in article_view.current_html(two, True)
+    assert "(the default article)" in article_view.current_html([one], False)
+    assert "<b>&lt;x&gt;</b>" in article_view.current_html(
+        [document_from_text("<x>\n\nBody.")], True
+    )

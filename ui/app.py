@@ -23,7 +23,7 @@ from qa.settings import Settings
 from qa.shared import get_pipeline
 from qa.types import Answer
 from qa.validation import validate_question
-from ui import render
+from ui import article_view, render
 from ui.article_panel import article_panel
 from ui.articles import ArticleMaker
 from ui.assets import DOWNLOAD_JS, SCROLL_TO_CITED_JS
@@ -103,7 +103,7 @@ def respond(
         return message, reply, history, gr.skip(), turns
     turn = [render.user_message(question), *render.answer_messages(result, show_alternatives)]
     documents = (pool if pool is not None else get_pipeline(settings)).documents.values()
-    article = render.article_html(documents, result.citations, doc_id or None)
+    article = article_view.article_html(documents, result.citations, doc_id or None)
     return "", chat + turn, [*history, question], article, [*turns, result]
 
 
@@ -166,7 +166,7 @@ def _wire_chat(page: Page, settings: Settings) -> None:
 
     def on_pick(doc_id: str, request: gr.Request):  # show the chosen article; keep the chat
         documents = _documents_for(page.pool, page.articles, request)
-        return render.article_html(documents, (), doc_id or None), doc_id or ALL_ARTICLES
+        return article_view.article_html(documents, (), doc_id or None), doc_id or ALL_ARTICLES
 
     pane.picker.change(on_pick, [pane.picker], [pane.article, pane.scope], queue=False, **private)
     chat.export.click(
@@ -184,7 +184,7 @@ def _wire_wipes(page: Page) -> None:
 
     def cleared(scope: str, request: gr.Request) -> dict:
         documents = _documents_for(page.pool, page.articles, request)
-        view = render.article_html(documents, (), scope or None)
+        view = article_view.article_html(documents, (), scope or None)
         return fresh_chat(chat) | {pane.article: view} | answered(confirm)
 
     def on_clear(chat_value, scope, request: gr.Request):
@@ -251,7 +251,7 @@ def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY
     documents = list(pool.documents.values())
     with gr.Blocks(**blocks) as demo:
         gr.Markdown(HEADER, elem_id="qa-header")
-        top = gr.HTML(render.current_html(documents, False), elem_id="qa-top")
+        top = gr.HTML(article_view.current_html(documents, False), elem_id="qa-top")
         with gr.Row(equal_height=False, elem_id="qa-layout"):
             with gr.Column(scale=3, min_width=320):
                 status = gr.Markdown("", elem_id="qa-status")  # beside the chat, in view

@@ -10,7 +10,7 @@ import gradio as gr
 
 from qa.documents import UPLOAD_SUFFIXES
 from qa.types import Document
-from ui import render
+from ui import article_view
 from ui.panels import ALL_ARTICLES, article_choices
 
 
@@ -85,7 +85,7 @@ def article_panel(documents: Iterable[Document], status: gr.Markdown) -> Article
         visible=len(documents) > 1,
         filterable=True,
     )
-    article = gr.HTML(render.article_html(documents), elem_id="qa-article", js_on_load=None)
+    article = gr.HTML(article_view.article_html(documents), elem_id="qa-article", js_on_load=None)
     return ArticlePanel(
         picker,
         article,

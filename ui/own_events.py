@@ -17,7 +17,7 @@ from qa.documents import CorpusError
 from qa.pool import PipelinePool
 from qa.reading import using
 from qa.types import Document
-from ui import render
+from ui import article_view
 from ui.article_panel import ArticlePanel
 from ui.articles import ArticleMaker
 from ui.assets import FOCUS_QUESTION_JS
@@ -58,8 +58,8 @@ def view(page: Page, docs, own: bool, focus: str | None = None) -> dict:
     """The updates that show ``docs`` as the articles answered about now."""
     pane, chat = page.pane, page.chat
     return {
-        page.top: render.current_html(list(docs), own),
-        pane.article: render.article_html(docs, (), focus),
+        page.top: article_view.current_html(list(docs), own),
+        pane.article: article_view.article_html(docs, (), focus),
         pane.shelf_box: gr.update(visible=own),
         pane.shelf: gr.update(choices=shelf_choices(docs) if own else [], value=ALL_ARTICLES),
         pane.remove: gr.update(visible=False),
@@ -194,7 +194,7 @@ def wire_list(page: Page) -> None:
         return {
             pane.scope: doc_id or ALL_ARTICLES,
             pane.remove: gr.update(visible=bool(doc_id) and several),
-            pane.article: render.article_html(own.docs, (), doc_id or None),
+            pane.article: article_view.article_html(own.docs, (), doc_id or None),
         }
 
     def on_remove(doc_id, request: gr.Request):
