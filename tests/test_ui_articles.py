@@ -176,3 +176,18 @@ def test_the_top_line_names_the_article_in_use():
     assert "<b>&lt;x&gt;</b>" in article_view.current_html(
         [document_from_text("<x>\n\nBody.")], True
     )
+
+
+def test_warm_up_uses_every_replica_before_the_first_question():
+    asked = []
+
+    class Replica:
+        def answer(self, question, history=None):
+            asked.append((question, history))
+
+    pool = SimpleNamespace(
+        replicas=[Replica(), Replica()], documents={"a": document_from_text(PASTED)}
+    )
+    app.warm_up(pool)
+    assert len(asked) == 2  # each replica's models (and the follow-up rules) ran once
+    assert all(history for _, history in asked)
