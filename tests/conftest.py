@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -20,6 +21,9 @@ from qa.documents import make_document
 from qa.environment import PROJECT_ROOT
 from qa.settings import Settings
 from qa.types import Document
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Request
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 SEED_NAME = "000_36ba9c20c5f9ac76.txt"
@@ -106,6 +110,50 @@ def real_pipeline(real_settings: Settings):
     from qa.shared import get_pipeline
 
     return get_pipeline(real_settings)
+
+
+# --- the browser tests (tests/test_browser*.py, which skip without Chromium) ------------
+
+
+@pytest.fixture(scope="module")
+def url(real_settings) -> Iterator[str]:
+    """The app over the seed article on a free loopback port, for one test module."""
+    from ui import app, serve
+
+    demo = app.build_app(real_settings)
+    yield serve.launch(demo, port=serve.free_port(), block=False)
+    demo.close()
+
+
+@pytest.fixture
+def external_requests() -> list[str]:
+    """URLs the page asked for from anywhere but the app itself."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from ui.screenshot import chromium
+
+    with chromium() as running:  # one Playwright per module: a second cannot start beside it
+        yield running
+
+
+@pytest.fixture
+def page(browser: Browser, url: str, external_requests: list[str]) -> Iterator[Page]:
+    """A new page, so a new session: no earlier test's chat or article."""
+    from ui.screenshot import TIMEOUT_MS, VIEWPORT
+
+    def record(request: Request) -> None:
+        if not request.url.startswith(url):
+            external_requests.append(request.url)
+
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("request", record)
+    page.goto(url)
+    yield page
+    page.close()
 
 
 # A real Milvus server per session (tests/milvus_server.py), for the tests that ask for it.

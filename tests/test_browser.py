@@ -8,75 +8,22 @@ look after a failure.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from browser_support import FIXTURES, PASTED, open_tab, paste_article, shot, upload_news_page
+from playwright.sync_api import Browser, Page, expect
 
-from ui.screenshot import CHROMIUM, TIMEOUT_MS, VIEWPORT, ask, chromium, open_sources
-
-pytest.importorskip(
-    "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')"
-)
-if not CHROMIUM.exists():
-    # CI installs Chromium (.ci/run) and sets QA_REQUIRE_BROWSER: there a missing browser fails.
-    if os.environ.get("QA_REQUIRE_BROWSER"):
-        pytest.fail(f"{CHROMIUM} not found, and QA_REQUIRE_BROWSER is set", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, Request, expect
-
-from ui import app, serve
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
+from ui import app
+from ui.screenshot import TIMEOUT_MS, VIEWPORT, ask, open_sources
 
 pytestmark = [
     pytest.mark.slow,
     # Gradio's queue statistics use a pandas option that pandas 3 deprecates; not ours.
     pytest.mark.filterwarnings(r"ignore:::gradio\.queueing"),
 ]
-
-
-@pytest.fixture(scope="module")
-def url(real_settings) -> Iterator[str]:
-    demo = app.build_app(real_settings)
-    yield serve.launch(demo, port=serve.free_port(), block=False)
-    demo.close()
-
-
-@pytest.fixture
-def external_requests() -> list[str]:
-    """URLs the page asked for from anywhere but the app itself."""
-    return []
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:  # one Playwright per module: a second cannot start beside it
-        yield running
-
-
-@pytest.fixture
-def page(browser: Browser, url: str, external_requests: list[str]) -> Iterator[Page]:
-    """A new page, so a new session: no earlier test's chat or article."""
-
-    def record(request: Request) -> None:
-        if not request.url.startswith(url):
-            external_requests.append(request.url)
-
-    page = browser.new_page(viewport=VIEWPORT)
-    page.set_default_timeout(TIMEOUT_MS)
-    page.on("request", record)
-    page.goto(url)
-    yield page
-    page.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_question_gets_a_cited_answer_with_its_span_marked(page: Page, real_settings):
@@ -132,10 +79,16 @@ def test_blank_question_gets_a_friendly_message(page: Page):
     expect(page.locator("body")).not_to_contain_text("Traceback")
 
 
-def test_clear_empties_the_chat_and_unmarks_the_article(page: Page):
+def test_clear_asks_first_then_empties_the_chat_and_unmarks_the_article(page: Page):
     ask(page, app.EXAMPLES[0])
     expect(page.locator("#qa-article .qa-cited")).not_to_have_count(0)
     page.get_by_role("button", name="Clear chat").click()
+    expect(page.locator("#qa-confirm")).to_contain_text("Clear the chat?")
+    page.locator("#qa-confirm-no").click()  # cancelled: nothing is lost
+    expect(page.locator("#qa-confirm")).to_be_hidden()
+    expect(page.locator("#qa-chat .qa-answer")).to_have_count(1)
+    page.get_by_role("button", name="Clear chat").click()
+    page.locator("#qa-confirm-yes").click()
     expect(page.locator("#qa-chat .qa-answer")).to_have_count(0)
     expect(page.locator("#qa-article .qa-cited")).to_have_count(0)
 
@@ -146,33 +99,6 @@ def test_the_page_never_calls_out(page: Page, external_requests: list[str]):
     open_sources(page)
     assert page.locator("#qa-chat .qa-answer").count() == 1
     assert external_requests == []
-
-
-# --- your own article -------------------------------------------------------------------
-
-PASTED = (
-    "Floods close Danube port\n\nThe port of Izmail closed on Monday after floods.\n\n"
-    "Harbour master Ivan Petrenko said ships would wait for three days."
-)
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def open_own_article(page: Page) -> None:
-    if not page.locator("#qa-paste textarea").is_visible():
-        page.get_by_role("button", name="Your own article").click()
-
-
-def paste_article(page: Page) -> None:
-    open_own_article(page)
-    page.locator("#qa-paste textarea").fill(PASTED)
-    page.locator("#qa-use-text").click()
-    expect(page.locator("#qa-status")).to_contain_text("Floods close Danube port")
-
-
-def upload_news_page(page: Page) -> None:
-    open_own_article(page)
-    page.locator("#qa-upload input[type=file]").set_input_files(str(FIXTURES / "news_page.html"))
-    expect(page.locator("#qa-status")).to_contain_text("Millbrook approves floating solar farm")
 
 
 def test_paste_an_article_then_ask_about_it(page: Page):
@@ -221,7 +147,11 @@ def test_export_downloads_the_conversation_as_markdown(page: Page):
 def test_back_to_the_default_article(page: Page):
     paste_article(page)
     expect(page.locator("#qa-examples")).to_be_hidden()
-    page.locator("#qa-reset").click()
+    ask(page, "Who is the harbour master?")
+    page.locator("#qa-reset").click()  # the chat has an answer: asked first
+    expect(page.locator("#qa-confirm")).to_contain_text("Go back to the default article?")
+    page.locator("#qa-confirm-yes").click()
+    expect(page.locator("#qa-chat .qa-answer")).to_have_count(0)
     expect(page.locator("#qa-article .qa-para").first).to_contain_text("China")
     expect(page.locator("#qa-examples")).to_be_visible()
     ask(page, app.EXAMPLES[0])
@@ -229,7 +159,7 @@ def test_back_to_the_default_article(page: Page):
 
 
 def test_a_bad_file_gets_a_message_and_keeps_the_article(page: Page, tmp_path: Path):
-    open_own_article(page)
+    open_tab(page, "Upload a file")
     empty = tmp_path / "empty.txt"
     empty.write_text("   \n")
     page.locator("#qa-upload input[type=file]").set_input_files(str(empty))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
-from ui import app, endpoints, render, serve
+from ui import app, article_view, endpoints, render, serve
 
 # Gradio's queue statistics use a pandas option that pandas 3 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings(r"ignore:::gradio\.queueing")
@@ -93,8 +93,8 @@ def test_answer_reads_with_inline_citation_and_confidence():
     main, _ = render.answer_messages(make_answer())
     assert main["role"] == "assistant"
     assert (
-        '<strong>Alexander Gabuev</strong> <a class="qa-cite" href="#qa-article-txt-p10"'
-        in (main["content"])
+        '<strong>Alexander Gabuev</strong> <a class="qa-cite qa-at-12-28-60" '
+        'href="#qa-article-txt-p10"' in (main["content"])
     )
     assert ">[¶10]</a>" in main["content"]
     assert "high confidence" in main["content"]
@@ -103,12 +103,23 @@ def test_answer_reads_with_inline_citation_and_confidence():
     assert "\n" not in main["content"]  # one HTML block: Markdown leaves it alone
 
 
-def test_sources_block_is_collapsible_with_paragraph_score_and_marked_span():
+def test_sources_block_is_collapsible_with_confidence_in_words_and_marked_span():
     _, sources = render.answer_messages(make_answer())
     assert sources["metadata"] == {"title": "Sources", "log": "1 paragraph", "status": "done"}
     assert ">¶10</a>" in sources["content"]
-    assert "score 7.69" in sources["content"]
+    assert "the answer, high confidence</span>" in sources["content"]
+    assert ">score 7.69" not in sources["content"]  # a raw reranker score: tooltip only
+    assert 'title="relevance score 7.69"' in sources["content"]
     assert "<mark>Alexander Gabuev</mark>" in sources["content"]
+    nearest = render.sources_message("Nearest passages", [cite(span=None)])
+    assert "confidence" not in nearest["content"]  # no answer there: nothing to be sure of
+
+
+def test_citation_links_carry_their_own_answer_span():
+    link = render.cite_link(cite())
+    assert f'class="qa-cite qa-at-12-28-{len(PARAGRAPH)}"' in link
+    assert 'class="qa-cite"' in render.cite_link(cite(span=None))
+    assert 'class="qa-cite"' in render.cite_link(cite(span=(5, 999)))  # unusable offsets
 
 
 def test_cited_paragraph_with_markup_is_escaped():
@@ -173,14 +184,14 @@ def test_hidden_alternatives_still_flag_the_conflict_with_the_runner_up():
 
 def test_article_view_numbers_paragraphs_greys_boilerplate_and_marks_the_citation():
     doc = document("Headline <1>", PARAGRAPH, "Source link", boilerplate=[3])
-    html = render.article_html([doc], [cite(paragraph=2)])
+    html = article_view.article_html([doc], [cite(paragraph=2)])
     assert '<p id="qa-article-txt-p1" class="qa-para">' in html
     assert "Headline &lt;1&gt;" in html
     assert 'class="qa-para qa-cited"' in html
     assert "<mark>Alexander Gabuev</mark>" in html
     assert 'class="qa-para qa-boilerplate"' in html
     assert html.count(">¶") == 3
-    assert "qa-cited" not in render.article_html([doc])
+    assert "qa-cited" not in article_view.article_html([doc])
 
 
 def test_article_view_shows_the_cited_article_of_several():
@@ -195,11 +206,16 @@ def test_article_view_shows_the_cited_article_of_several():
         ),
     )
     cited = Citation("other.txt", 2, "Body", 0, 4, 1.0, title="Other headline")
-    html = render.article_html([first, other], [cited])
-    assert "Other headline" in html and "First headline" not in html  # one article shown
-    assert "<mark>Body</mark>" in html
-    assert "First headline" in render.article_html([first, other])  # none cited: the first
-    assert "Other headline" in render.article_html([first, other], (), focus="other.txt")
+    html = article_view.article_html([first, other], [cited])
+    shown, hidden = html.split('<article class="qa-doc qa-hidden"')  # one article shown
+    assert "Other headline" in shown and "First headline" in hidden
+    assert "<mark>Body</mark>" in shown
+    shown = article_view.article_html([first, other]).split("qa-hidden")[0]
+    assert "First headline" in shown  # none cited: the first
+    shown = article_view.article_html([first, other], (), focus="other.txt").split("qa-hidden")[0]
+    assert "Other headline" in shown
+    corpus = [first, other] * 3  # more than a user's list: only the shown one is rendered
+    assert "qa-hidden" not in article_view.article_html(corpus)
 
 
 def test_multi_article_answers_name_the_article_in_links_and_sources():

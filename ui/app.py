@@ -1,7 +1,8 @@
 """The chat UI on Gradio 6: ``qa serve``, or ``ui.serve.launch(build_app())`` from code.
 
-Only wiring lives here: ``ui.render`` turns answers into HTML, ``ui.session`` holds each
-session's own article, ``ui.panels`` lays out the controls. The public endpoints are
+Only the chat's wiring lives here: ``ui.render`` turns answers into HTML, ``ui.session``
+holds each session's own articles (``ui.articles`` reads and lists them, ``ui.own_events``
+wires them), ``ui.panels`` and ``ui.article_panel`` lay out the controls. The public endpoints are
 ``/answer`` (``Answer.to_dict()``) and ``/conversation`` (a whole conversation as JSON).
 """
 
@@ -10,34 +11,27 @@ session's own article, ``ui.panels`` lays out the controls. The public endpoints
 
 import logging
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from qa.answering import conversation_markdown
-from qa.documents import CorpusError, PageReader
+from qa.answering import conversation_markdown, suggestions_for
 from qa.indexing import VectorStoreUnavailable
 from qa.pool import PipelinePool
 from qa.settings import Settings
 from qa.shared import get_pipeline
 from qa.types import Answer
 from qa.validation import validate_question
-from ui import render
+from ui import article_view, render
+from ui.article_panel import article_panel
+from ui.articles import ArticleMaker
 from ui.assets import DOWNLOAD_JS, SCROLL_TO_CITED_JS
-from ui.endpoints import (
-    ARTICLE_LANE,
-    MODEL_LANE,
-    Serving,
-    ask,
-    client_of,
-    register_api,
-    serving_for,
-)
-from ui.indexer import index_in_turns
-from ui.panels import ALL_ARTICLES, ArticlePanel, ChatPanel, article_panel, chat_panel
-from ui.session import ArticleGone, OwnArticle, SessionArticles, article_status, make_article
+from ui.confirm import CLEAR, RESET, answered, asking
+from ui.endpoints import MODEL_LANE, Serving, ask, register_api, serving_for
+from ui.own_events import Page, fresh_chat, reset_view, reset_view_outputs, wire_adding, wire_list
+from ui.panels import ALL_ARTICLES, chat_panel
+from ui.session import ArticleGone, SessionArticles
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +53,11 @@ QUEUE_SIZE = 32  # waiting requests beyond this are refused with "queue full", n
 
 HEADER = (
     "## Ask the article\n"
-    "Answers are quoted word for word from the article, with ¶ citations. "
-    "Follow-up questions may refer to earlier ones. Click a ¶ to find it in the article, "
-    "or bring your own article below it."
+    "Answers are quoted word for word from the article, with ¶ citations. Bring your own "
+    "article (paste it, drop a file or give a link, on the right), then ask; follow-up "
+    "questions may refer to earlier ones."
 )
+WARM_UP_QUESTION = "Who is it about?"
 
 # (textbox, chat, questions so far, article view, answers so far)
 ChatTurn = tuple[str, list[render.Message], list[str], Any, list[Answer]]
@@ -82,17 +77,19 @@ def respond(
 ) -> ChatTurn:
     """One chat turn: (textbox, chat, history, article view, answers). Never raises.
 
-    ``history`` holds the questions answered so far, oldest first; ``turns`` their answers
-    (for the export); ``doc_id`` limits the question to one article of the corpus. A
+    ``history`` holds the questions answered so far, oldest first; ``turns`` their answers,
+    which the pipeline is given as the history (so it does not answer them again) when
+    there is one for every question; ``doc_id`` limits the question to one article. A
     question that fails stays in the textbox to be fixed, the chat gets a friendly reply,
     and the article view is left as it is.
     """
     chat, history, turns = list(chat or []), list(history or []), list(turns or [])
     doc_ids = [doc_id] if doc_id else None
+    earlier: list[str | Answer] = list(turns) if len(turns) == len(history) else list(history)
     try:
         # Checked here too, so a blank question is answered before any model loads.
         question = validate_question(message, (settings or Settings()).max_question_chars)
-        result = ask(question, history, int(k), settings, pool, doc_ids)
+        result = ask(question, earlier, int(k), settings, pool, doc_ids)
     except ValueError as err:  # bad input: the message says what to fix
         reply = [*chat, render.error_message(str(err))]
         return message, reply, history, gr.skip(), turns
@@ -106,20 +103,39 @@ def respond(
         return message, reply, history, gr.skip(), turns
     turn = [render.user_message(question), *render.answer_messages(result, show_alternatives)]
     documents = (pool if pool is not None else get_pipeline(settings)).documents.values()
-    article = render.article_html(documents, result.citations, doc_id or None)
+    article = article_view.article_html(documents, result.citations, doc_id or None)
     return "", chat + turn, [*history, question], article, [*turns, result]
 
 
+def without_pending(chat: list[render.Message] | None) -> list[render.Message]:
+    """The chat without the question and "Reading…" that ``show_question`` put there."""
+    chat = list(chat or [])
+    if chat and render.PENDING in str(chat[-1].get("content")):  # a str, or Gradio's parts
+        return chat[:-2]
+    return chat
+
+
+def show_question(message: str, chat: list[render.Message] | None):
+    """The question in the chat at once, with "Reading the article…" until it is answered;
+    (textbox, chat, the question to answer). A blank one goes straight to its message."""
+    if not isinstance(message, str) or not message.strip():
+        return gr.skip(), gr.skip(), message
+    shown = [*(chat or []), render.user_message(message), render.pending_message()]
+    return "", shown, message
+
+
 def _ask_handler(settings: Settings, pool: PipelinePool, articles: SessionArticles):
-    """The chat's submit handler: the session's own article, else the corpus."""
+    """The chat's submit handler: the session's own articles, else the corpus."""
 
     def on_ask(message, chat_value, history, k, show, turns, doc_id, request: gr.Request):
+        chat_value = without_pending(chat_value)
         try:
             serving = serving_for(pool, articles, request)
         except ArticleGone as err:  # never answered from the corpus unannounced
-            reply = [*(chat_value or []), render.error_message(str(err))]
+            reply = [*chat_value, render.error_message(str(err))]
             return message, reply, history, gr.skip(), turns
-        scope = doc_id if serving is pool else ALL_ARTICLES
+        known = serving.documents
+        scope = doc_id if doc_id in known else ALL_ARTICLES
         return respond(
             message, chat_value, history, k, show, settings, serving, turns=turns, doc_id=scope
         )
@@ -127,43 +143,69 @@ def _ask_handler(settings: Settings, pool: PipelinePool, articles: SessionArticl
     return on_ask
 
 
-def _wire_chat(
-    chat: ChatPanel, pane: ArticlePanel, settings: Settings, pool: PipelinePool, articles
-) -> None:
-    on_ask = _ask_handler(settings, pool, articles)
-
-    def on_clear(doc_id: str, request: gr.Request):
-        documents = _documents_for(pool, articles, request)
-        return "", [], [], render.article_html(documents, (), doc_id or None), []
-
-    inputs = [chat.box, chat.chat, chat.history, chat.k, chat.show_alternatives, chat.turns]
-    inputs.append(pane.picker)
+def _wire_chat(page: Page, settings: Settings) -> None:
+    chat, pane = page.chat, page.pane
+    on_ask = _ask_handler(settings, page.pool, page.articles)
+    asked = gr.State("")
+    inputs = [asked, chat.chat, chat.history, chat.k, chat.show_alternatives, chat.turns]
+    inputs.append(pane.scope)
     outputs = [chat.box, chat.chat, chat.history, pane.article, chat.turns]
-    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
-    triggers = [chat.box.submit]
+    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": page.pool.size}
+    private = {"api_visibility": "private"}
+    sources = [(chat.box.submit, chat.box)]
     if chat.examples is not None:
-        triggers.append(chat.examples.load_input_event.then)
-    for trigger in triggers:
-        event = trigger(on_ask, inputs, outputs, api_visibility="private", **lane)
-        event.then(None, js=SCROLL_TO_CITED_JS, api_visibility="private")
-    # The chatbot's own trash icon clears the messages only; reset the history with them.
-    for trigger in (chat.clear.click, chat.chat.clear):
-        trigger(on_clear, [pane.picker], outputs, api_visibility="private", queue=False)
+        sources.append((chat.examples.load_input_event.then, chat.box))
+    sources += [(button.click, button) for button in chat.suggestions]
+    for trigger, source in sources:
+        shown = trigger(
+            show_question, [source, chat.chat], [chat.box, chat.chat, asked], queue=False, **private
+        )
+        event = shown.then(on_ask, inputs, outputs, **private, **lane)
+        event.then(None, js=SCROLL_TO_CITED_JS, **private)
+    _wire_wipes(page)
 
     def on_pick(doc_id: str, request: gr.Request):  # show the chosen article; keep the chat
-        documents = _documents_for(pool, articles, request)
-        return render.article_html(documents, (), doc_id or None)
+        documents = _documents_for(page.pool, page.articles, request)
+        return article_view.article_html(documents, (), doc_id or None), doc_id or ALL_ARTICLES
 
-    pane.picker.change(
-        on_pick, [pane.picker], [pane.article], api_visibility="private", queue=False
-    )
+    pane.picker.change(on_pick, [pane.picker], [pane.article, pane.scope], queue=False, **private)
     chat.export.click(
         lambda turns: conversation_markdown(turns),
         [chat.turns],
         [chat.export_text],
-        api_visibility="private",
         queue=False,
-    ).then(None, [chat.export_text], None, js=DOWNLOAD_JS, api_visibility="private")
+        **private,
+    ).then(None, [chat.export_text], None, js=DOWNLOAD_JS, **private)
+
+
+def _wire_wipes(page: Page) -> None:
+    """Clear and back-to-the-default: asked for confirmation first when the chat has turns."""
+    chat, pane, confirm = page.chat, page.pane, page.chat.confirm
+
+    def cleared(scope: str, request: gr.Request) -> dict:
+        documents = _documents_for(page.pool, page.articles, request)
+        view = article_view.article_html(documents, (), scope or None)
+        return fresh_chat(chat) | {pane.article: view} | answered(confirm)
+
+    def on_clear(chat_value, scope, request: gr.Request):
+        return asking(confirm, CLEAR) if chat_value else cleared(scope, request)
+
+    def on_reset(chat_value, request: gr.Request):
+        return asking(confirm, RESET) if chat_value else reset_view(page, request)
+
+    def on_yes(pending, scope, request: gr.Request):
+        if pending == RESET:
+            return reset_view(page, request)
+        return cleared(scope, request) if pending == CLEAR else answered(confirm)
+
+    outputs = [*reset_view_outputs(page), confirm.row, confirm.text, confirm.pending]
+    private = {"api_visibility": "private", "queue": False}
+    chat.clear.click(on_clear, [chat.chat, pane.scope], outputs, **private)
+    pane.reset.click(on_reset, [chat.chat], outputs, **private)
+    confirm.yes.click(on_yes, [confirm.pending, pane.scope], outputs, **private)
+    confirm.cancel.click(lambda: answered(confirm), None, outputs, **private)
+    # Its trash icon is hidden (ui.assets); should it be used, the history goes with the chat.
+    chat.chat.clear(lambda: fresh_chat(chat), None, outputs, **private)
 
 
 def _documents_for(pool: PipelinePool, articles: SessionArticles, request: gr.Request):
@@ -173,85 +215,56 @@ def _documents_for(pool: PipelinePool, articles: SessionArticles, request: gr.Re
         return pool.documents.values()
 
 
-def _wire_own_article(
-    chat: ChatPanel, pane: ArticlePanel, pool: PipelinePool, articles: SessionArticles, make
-) -> None:
-    # Gradio finds the progress tracker by its default value, so the call stays in the signature.
-    def on_load(text: str, upload: str | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008
-        progress(0.1, desc="Reading the article")
-        started = time.perf_counter()
-        client = client_of(request)
-        try:
-            articles.check_room(request.session_hash, client)
-            article = make(text, upload, "")
-            articles.put(request.session_hash, article, client)
-        except CorpusError as err:
-            return (f"⚠️ {err}", gr.skip(), None, *([gr.skip()] * 6))
-        status = article_status(article, time.perf_counter() - started)
-        view = render.article_html(article.documents.values())
-        hide = gr.update(visible=False)
-        return status, view, None, hide, hide, "", [], [], []
-
-    def on_reset(request: gr.Request):
-        articles.drop(request.session_hash)
-        view = render.article_html(pool.documents.values())
-        picker = gr.update(visible=len(pool.documents) > 1)
-        examples = gr.update(visible=chat.examples is not None)
-        return "", view, None, picker, examples, "", [], [], []
-
-    outputs = [pane.status, pane.article, pane.upload, pane.picker, chat.example_box]
-    outputs += [chat.box, chat.chat, chat.history, chat.turns]
-    inputs = [pane.paste, pane.upload]
-    for trigger in (pane.use_text.click, pane.upload.upload):
-        trigger(on_load, inputs, outputs, api_visibility="private", **ARTICLE_LANE)
-    pane.reset.click(on_reset, None, outputs, api_visibility="private", queue=False)
-
-
-def article_maker(pool: PipelinePool):
-    """``make(text, upload, name)``: an own article, its page read in a child process with a
-    deadline (qa.documents.page_worker) and indexed in turns with the answers (ui.indexer),
-    the whole within ``PAGE_SECONDS``."""
-    reader = PageReader()
-    reader.start()  # the child imports the extractor now, not on the first page
-
-    def make(text: str, upload: str | None, name: str) -> OwnArticle:
-        started = time.monotonic()
-        index = partial(index_in_turns, pool, started=started)
-        return make_article(pool, text, upload, name, read_page=reader.document, index=index)
-
-    return make
-
-
 def examples_for(settings: Settings) -> tuple[str, ...]:
     """The example questions: they are about the seed article, so only for that corpus."""
     default = Path(Settings().corpus_dir).resolve()
     return EXAMPLES if Path(settings.corpus_dir).resolve() == default else ()
 
 
+def warm_up(pool: PipelinePool) -> None:
+    """Every model used once now, at launch, so the first user's answer is as quick as the
+    rest: each replica answers a question (embedder, reranker, reader), and spaCy loads for
+    the follow-up rules and the suggested questions."""
+    started = time.perf_counter()
+    documents = list(pool.documents.values())
+    for replica in pool.replicas:
+        replica.answer(WARM_UP_QUESTION, [WARM_UP_QUESTION])
+    if documents:
+        suggestions_for(documents[0])
+    log.info("models warmed up in %.1f s", time.perf_counter() - started)
+
+
 def build_app(settings: Settings | None = None, workers: int = MODEL_CONCURRENCY) -> gr.Blocks:
-    """The UI over ``settings``' corpus (the seed article by default); models load now.
+    """The UI over ``settings``' corpus (the seed article by default); models load and are
+    warmed up now, before the first question.
 
     ``workers`` pipelines serve that many requests at once (qa.pool).
     """
     settings = settings or Settings()
     pool = PipelinePool(settings, workers)  # load once, before any question
+    warm_up(pool)
     articles = SessionArticles()
-    make = article_maker(pool)
+    maker = ArticleMaker(pool, settings)
     # Cached files (uploads) older than 5 minutes are deleted every minute: an upload is read
     # at once, so only a stray one (never handed to us) lingers; the guard bounds them (M6).
     blocks = {"title": "Ask the article", "analytics_enabled": False, "delete_cache": (60, 300)}
+    documents = list(pool.documents.values())
     with gr.Blocks(**blocks) as demo:
-        gr.Markdown(HEADER)
+        gr.Markdown(HEADER, elem_id="qa-header")
+        top = gr.HTML(article_view.current_html(documents, False), elem_id="qa-top")
         with gr.Row(equal_height=False, elem_id="qa-layout"):
             with gr.Column(scale=3, min_width=320):
+                status = gr.Markdown("", elem_id="qa-status")  # beside the chat, in view
                 chat = chat_panel(settings, examples_for(settings), MAX_K)
             with gr.Column(scale=2, min_width=320):
-                pane = article_panel(pool.documents.values())
-        _wire_chat(chat, pane, settings, pool, articles)
-        _wire_own_article(chat, pane, pool, articles, make)
-        register_api(settings, pool, articles, make)
+                pane = article_panel(documents, status)
+        page = Page(top, chat, pane, pool, articles, maker)
+        _wire_chat(page, settings)
+        wire_adding(page)
+        wire_list(page)
+        register_api(settings, pool, articles, maker.make)
 
-        def forget(request: gr.Request) -> None:  # the tab closed: its article goes too
+        def forget(request: gr.Request) -> None:  # the tab closed: its articles go too
             articles.drop(request.session_hash)
 
         demo.unload(forget)

@@ -1,4 +1,5 @@
-"""The UI's controls, laid out: the chat column and the article column (no wiring here)."""
+"""The UI's controls, laid out: the chat column (no wiring here; the article column is in
+``ui.article_panel``)."""
 
 # No `from __future__ import annotations`: kept like ui.app, which Gradio inspects at run time.
 
@@ -8,13 +9,16 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
-from qa.documents import UPLOAD_SUFFIXES
 from qa.settings import Settings
 from qa.types import Document
-from ui import render
 
 ALL_ARTICLES = ""  # the picker's value for "ask every article"
 TITLE_CHOICE_CHARS = 90  # a headline longer than this is cut in the picker
+MAX_SUGGESTIONS = 4  # buttons made once; a user's article fills (and shows) some of them
+EXAMPLES_PLACEHOLDER = "Ask a question about the article, or pick an example below."
+PLACEHOLDER = "Ask a question about the article."
+OWN_PLACEHOLDER = "Ask a question about your article."
+SUGGESTED_PLACEHOLDER = "Ask a question about your article, or pick a suggested one below."
 
 
 class ChatPanel(NamedTuple):
@@ -22,6 +26,9 @@ class ChatPanel(NamedTuple):
     box: gr.Textbox
     examples: Any  # gr.Examples of questions about the seed article; None for other corpora
     example_box: gr.Column  # hidden while a user's own article is answered: they fit the seed
+    suggest_box: gr.Column  # questions made from the user's article (ui.suggestions)
+    suggestions: list[gr.Button]
+    confirm: Any  # ui.confirm.Confirm: "this clears the chat" before clear or reset
     clear: gr.Button
     export: gr.Button
     export_text: gr.Textbox  # hidden: the Markdown the browser saves
@@ -31,23 +38,18 @@ class ChatPanel(NamedTuple):
     turns: gr.State  # their answers, for the export
 
 
-class ArticlePanel(NamedTuple):
-    picker: gr.Dropdown
-    article: gr.HTML
-    paste: gr.Textbox
-    use_text: gr.Button
-    upload: gr.File
-    status: gr.Markdown
-    reset: gr.Button
-
-
 def chat_panel(settings: Settings, examples: Sequence[str], max_k: int) -> ChatPanel:
+    from ui.confirm import confirm_row
+
     chat = gr.Chatbot(
         elem_id="qa-chat",
         label="Chat",
         show_label=False,
-        height=520,
-        placeholder="Ask a question about the article, or pick an example below.",
+        # As tall as its messages, up to what leaves the question box on screen: the cap is
+        # on its scrolling list (ui.assets), so Gradio's autoscroll follows the answers.
+        height=None,
+        min_height=150,
+        placeholder=EXAMPLES_PLACEHOLDER if examples else PLACEHOLDER,
         latex_delimiters=[],  # a "$$" in an article is money, not math
         buttons=[],  # copy buttons would copy the HTML source of the replies
         feedback_options=None,
@@ -69,6 +71,14 @@ def chat_panel(settings: Settings, examples: Sequence[str], max_k: int) -> ChatP
                 elem_id="qa-examples",
                 api_visibility="private",
             )
+    with gr.Column(visible=False, elem_id="qa-suggest") as suggest_box:
+        gr.Markdown("Suggested questions about your article:", elem_classes="qa-hint")
+        with gr.Row(elem_classes="qa-suggest-row"):
+            suggestions = [
+                gr.Button("", visible=False, size="sm", variant="secondary", min_width=0)
+                for _ in range(MAX_SUGGESTIONS)
+            ]
+    confirm = confirm_row()
     with gr.Accordion("Settings", open=False):
         k = gr.Slider(
             1, max_k, value=settings.k, step=1, precision=0, label="Passages retrieved (k)"
@@ -85,6 +95,9 @@ def chat_panel(settings: Settings, examples: Sequence[str], max_k: int) -> ChatP
         box,
         shown,
         example_box,
+        suggest_box,
+        suggestions,
+        confirm,
         clear,
         export,
         export_text,
@@ -105,36 +118,3 @@ def article_choices(documents: Iterable[Document]) -> list[tuple[str, str]]:
         for t, d in zip(titles, documents, strict=True)
     ]
     return [(f"All {len(documents)} articles", ALL_ARTICLES), *entries]
-
-
-def article_panel(documents: Iterable[Document]) -> ArticlePanel:
-    documents = list(documents)
-    picker = gr.Dropdown(
-        article_choices(documents),
-        value=ALL_ARTICLES,
-        label="Ask",
-        elem_id="qa-picker",
-        visible=len(documents) > 1,
-        filterable=True,
-    )
-    status = gr.Markdown("", elem_id="qa-status")  # which article is answered, or what went wrong
-    gr.Markdown("### Article")
-    article = gr.HTML(render.article_html(documents), elem_id="qa-article", js_on_load=None)
-    with gr.Accordion("Your own article", open=False, elem_id="qa-own"):
-        paste = gr.Textbox(
-            label="Paste an article",
-            lines=6,
-            max_lines=12,
-            placeholder="Paste the article's text here: headline first, then its paragraphs.",
-            elem_id="qa-paste",
-        )
-        use_text = gr.Button("Use this text", variant="primary", size="sm", elem_id="qa-use-text")
-        upload = gr.File(
-            label="…or upload a .txt, .md or saved .html page (at most 5 MB)",
-            file_types=list(UPLOAD_SUFFIXES),
-            file_count="single",
-            type="filepath",
-            elem_id="qa-upload",
-        )
-        reset = gr.Button("Back to the default article", size="sm", elem_id="qa-reset")
-    return ArticlePanel(picker, article, paste, use_text, upload, status, reset)

@@ -8,12 +8,12 @@ HTML block alone, so article text with ``*``, ``_`` or ``[`` is shown as written
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
 from qa.answering import confidence_level
-from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
+from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation
 
 __all__ = ["confidence_level"]  # re-exported: words for a confidence, shared with the export
 
@@ -50,12 +50,25 @@ def highlight(text: str, start: int | None, end: int | None) -> str:
 
 def cite_link(citation: Citation, label: str | None = None, with_title: bool = False) -> str:
     """A ¶ link to the cited paragraph in the article view; ``with_title`` names the article
-    in the label (a corpus of several articles)."""
+    in the label (a corpus of several articles). It carries the answer's offsets, so a click
+    on an older answer's link marks that answer's words, not the latest answer's."""
     anchor = paragraph_anchor(citation.doc_id, citation.paragraph)
     label = label or citation.label(with_title)
     where = f"{citation.title} ({citation.doc_id})" if citation.title else citation.doc_id
     hint = escape(f"{where} ¶{citation.paragraph}", quote=True)
-    return f'<a class="qa-cite" href="#{anchor}" title="{hint}">{escape(label)}</a>'
+    return (
+        f'<a class="qa-cite{_span_class(citation)}" href="#{anchor}" title="{hint}">'
+        f"{escape(label)}</a>"
+    )
+
+
+def _span_class(citation: Citation) -> str:
+    """The class " qa-at-START-END-LENGTH" (code points into the paragraph), when the offsets are
+    usable. A class, because the chat's sanitizer keeps classes and drops data-* attributes."""
+    start, end, size = citation.start, citation.end, len(citation.text)
+    if start is None or end is None or not 0 <= start < end <= size:
+        return ""
+    return f" qa-at-{start}-{end}-{size}"
 
 
 def confidence_html(confidence: float) -> str:
@@ -121,16 +134,23 @@ def answer_html(result: Answer, show_alternatives: bool = True) -> str:
     return f'<div class="qa-answer">{"".join(parts)}</div>'
 
 
-def source_html(citation: Citation, with_title: bool = False) -> str:
-    """One cited paragraph: its ¶ link (and article title) and score, then its text with the
-    answer marked."""
+def source_html(
+    citation: Citation, with_title: bool = False, confidence: float | None = None
+) -> str:
+    """One cited paragraph: its ¶ link (and article title), in words how sure the answer
+    found in it is (``confidence``; none for a paragraph without the answer), then its text
+    with the answer marked. The reranker's raw score means nothing to a reader: tooltip only."""
     title = ""
     if with_title and citation.title:
         title = f'<span class="qa-source-title">{text_html(citation.title)}</span> '
+    link = cite_link(citation, f"¶{citation.paragraph}")
+    sure = ""
+    if confidence is not None and citation.start is not None:
+        level = confidence_level(confidence)
+        sure = f' <span class="qa-conf qa-conf-{level}">the answer, {level} confidence</span>'
     head = (
-        f'<div class="qa-source-head">{title}{cite_link(citation, f"¶{citation.paragraph}")} '
-        f'<span class="qa-score" title="reranker score; higher is more relevant">'
-        f"score {citation.score:.2f}</span></div>"
+        f'<div class="qa-source-head" title="relevance score {citation.score:.2f}">'
+        f"{title}{link}{sure}</div>"
     )
     text = highlight(*excerpt(citation.text, citation.start, citation.end))
     body = f'<div class="qa-source-text">{text}</div>'
@@ -172,8 +192,13 @@ def _collapsible(title: str, content: str, count: int, noun: str) -> Message:
     }
 
 
-def sources_message(title: str, citations: Sequence[Citation], with_title: bool = False) -> Message:
-    sources = "".join(source_html(c, with_title) for c in citations)
+def sources_message(
+    title: str,
+    citations: Sequence[Citation],
+    with_title: bool = False,
+    confidence: float | None = None,
+) -> Message:
+    sources = "".join(source_html(c, with_title, confidence) for c in citations)
     content = f'<div class="qa-sources">{sources}</div>'
     return _collapsible(title, content, len(citations), "paragraph")
 
@@ -191,7 +216,10 @@ def answer_messages(result: Answer, show_alternatives: bool = True) -> list[Mess
     if result.abstained and result.passages:
         messages.append(sources_message(NEAREST_TITLE, result.passages, result.multi_article))
     elif result.citations:
-        messages.append(sources_message(SOURCES_TITLE, result.citations, result.multi_article))
+        sources = sources_message(
+            SOURCES_TITLE, result.citations, result.multi_article, result.confidence
+        )
+        messages.append(sources)
     return messages
 
 
@@ -200,58 +228,17 @@ def user_message(question: str) -> Message:
     return {"role": "user", "content": text_html(question)}
 
 
+PENDING = '<div class="qa-pending" role="status">Reading the article…</div>'
+
+
+def pending_message() -> Message:
+    """Shown while a question is answered: the question is in the chat at once."""
+    return {"role": "assistant", "content": PENDING}
+
+
 def error_message(text: str) -> Message:
     """A friendly chat reply for a question that could not be answered."""
     return {
         "role": "assistant",
         "content": f'<div class="qa-error">{text_html(ERROR_PREFIX + text)}</div>',
     }
-
-
-# --- the article view ----------------------------------------------------------------
-
-
-def _paragraph_html(paragraph: Paragraph, cited: Citation | None) -> str:
-    classes = ["qa-para"]
-    if paragraph.boilerplate:
-        classes.append("qa-boilerplate")
-    text = text_html(paragraph.text)
-    if cited is not None:
-        classes.append("qa-cited")
-        if cited.text == paragraph.text:  # offsets are only valid against the same text
-            text = highlight(paragraph.text, cited.start, cited.end)
-    anchor = paragraph_anchor(paragraph.doc_id, paragraph.number)
-    number = f'<a class="qa-num" href="#{anchor}">¶{paragraph.number}</a>'
-    return f'<p id="{anchor}" class="{" ".join(classes)}">{number}<span>{text}</span></p>'
-
-
-def document_html(document: Document, cited: Mapping[tuple[str, int], Citation]) -> str:
-    paragraphs = "".join(
-        _paragraph_html(p, cited.get((p.doc_id, p.number))) for p in document.paragraphs
-    )
-    return f'<article class="qa-doc" data-doc-id="{escape(document.id)}">{paragraphs}</article>'
-
-
-def shown_document(
-    documents: Sequence[Document], citations: Sequence[Citation] = (), focus: str | None = None
-) -> Document | None:
-    """The article the view shows: the best citation's, else ``focus``, else the first."""
-    by_id = {d.id: d for d in documents}
-    for doc_id in (*(c.doc_id for c in citations[:1]), focus):
-        if doc_id in by_id:
-            return by_id[doc_id]
-    return documents[0] if documents else None
-
-
-def article_html(
-    documents: Iterable[Document], citations: Iterable[Citation] = (), focus: str | None = None
-) -> str:
-    """One article with its ¶ numbers (the cited one; see ``shown_document``); cited
-    paragraphs are marked, answer span included. A corpus of thousands never renders whole."""
-    documents, citations = list(documents), list(citations)
-    document = shown_document(documents, citations, focus)
-    cited: dict[tuple[str, int], Citation] = {}
-    for citation in citations:  # best first: keep the best citation of each paragraph
-        cited.setdefault((citation.doc_id, citation.paragraph), citation)
-    body = document_html(document, cited) if document is not None else ""
-    return f'<div class="qa-article-scroll">{body}</div>'

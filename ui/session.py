@@ -1,5 +1,6 @@
-"""A user's own article in the UI: pasted or uploaded, indexed in memory, private to one
-browser session and dropped when that session ends.
+"""A user's own articles in the UI: pasted, uploaded or read from a link, indexed in memory,
+private to one browser session and dropped when that session ends (``ui.articles`` keeps a
+session's list of up to five; this module holds the lists, one per session).
 
 Nothing here touches the corpus index on disk. An uploaded file is read into memory and its
 temporary copy deleted at once; what stays is the article's text and its in-memory index,
@@ -48,7 +49,8 @@ class ArticleGone(ValueError):
 
 @dataclass(frozen=True)
 class OwnArticle:
-    """A session's article, answered with the pool's models (same pipeline, other text)."""
+    """A session's articles (one to five), answered with the pool's models (same pipeline,
+    other text) from one index of them all."""
 
     pool: PipelinePool
     docs: tuple[Document, ...]
@@ -61,7 +63,9 @@ class OwnArticle:
         """By id, as ``PipelinePool.documents``."""
         return {d.id: d for d in self.docs}
 
-    def answer(self, question: str, history: Sequence[str] | None = None, **kw: Any) -> Answer:
+    def answer(
+        self, question: str, history: Sequence[str | Answer] | None = None, **kw: Any
+    ) -> Answer:
         with self.pool.lease() as replica, using(self.parses):
             derived = replica.with_documents(self.docs, self.index)
             return derived.answer(question, history, **kw)
@@ -180,6 +184,26 @@ def _document(data: bytes, name: str, read_page: ReadPage) -> Document:
     return document_from_bytes(data, name)  # text: checked and split in linear time
 
 
+def read_article(
+    text: str = "",
+    upload: str | None = None,
+    name: str = "",
+    *,
+    read_page: ReadPage = document_from_bytes,
+) -> Document:
+    """The pasted text (a saved page when ``name`` ends in .html) or uploaded file, extracted;
+    CorpusError says what is wrong (empty, too large, not text, no article)."""
+    if not isinstance(text, str) or not isinstance(name, str):  # a raw API call's values
+        raise CorpusError("the article's text and name must be strings")
+    if upload:
+        return read_upload(upload, read_page)
+    if not text.strip():
+        raise CorpusError("paste an article's text or choose a file first")
+    if Path(name).suffix.lower() in (".html", ".htm"):
+        return read_page(text.encode("utf-8", "surrogatepass"), name)
+    return document_from_text(text, name or "pasted article")
+
+
 def make_article(
     pool: PipelinePool,
     text: str = "",
@@ -189,23 +213,12 @@ def make_article(
     read_page: ReadPage = document_from_bytes,
     index: IndexArticle | None = None,
 ) -> OwnArticle:
-    """The pasted text (a saved page when ``name`` ends in .html) or uploaded file, extracted
-    and indexed; CorpusError says what is wrong (empty, too large, not text, no article).
+    """The article ``read_article`` reads, indexed alone.
 
     The server reads pages in a child process with a deadline (``read_page``) and indexes in
     turns with other users' questions (``index``, ui.indexer); by default both run here.
     """
-    if not isinstance(text, str) or not isinstance(name, str):  # a raw API call's values
-        raise CorpusError("the article's text and name must be strings")
-    if upload:
-        document = read_upload(upload, read_page)
-    elif text.strip():
-        if Path(name).suffix.lower() in (".html", ".htm"):
-            document = read_page(text.encode("utf-8", "surrogatepass"), name)
-        else:
-            document = document_from_text(text, name or "pasted article")
-    else:
-        raise CorpusError("paste an article's text or choose a file first")
+    document = read_article(text, upload, name, read_page=read_page)
     if index is None:
         with pool.lease() as replica:
             return OwnArticle(pool, (document,), replica.index_documents([document]))
@@ -213,12 +226,14 @@ def make_article(
 
 
 def article_status(article: OwnArticle, seconds: float) -> str:
-    """One line for the UI: which article is being answered now."""
-    document = article.docs[0]
+    """One line for the UI: the article just added, and what is answered now."""
+    document = article.docs[-1]
     paragraphs = len(document.paragraphs)
+    count = len(article.docs)
+    scope = f" You have {count} articles; ask across all or pick one." if count > 1 else ""
     return (
         f"Now answering about **{_escape(document.title)}** ({paragraphs} paragraphs, "
-        f"indexed in {seconds:.1f} s). It stays in this browser tab only."
+        f"indexed in {seconds:.1f} s).{scope} It stays in this browser tab only."
     )
 
 

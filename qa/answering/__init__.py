@@ -1,7 +1,8 @@
 """Answering: follow-up questions made self-contained (``followup``, with the pronoun rules in
 ``pronouns``, what an article says of its names in ``referents`` and an earlier answer as an
 antecedent in ``answer_referent``), candidates composed into an Answer (``compose``), and a
-conversation exported as Markdown or JSON (``export``).
+conversation exported as Markdown or JSON (``export``), and questions to suggest for an
+article (``suggest``).
 """
 
 from qa.answering.answer_referent import answer_mention
@@ -23,20 +24,24 @@ from qa.answering.followup import (
     resolve_conversation,
 )
 from qa.answering.referents import Mention, names_in
+from qa.answering.suggest import Suggestion, keep_answered, suggestions_for
 
 __all__ = [
     "AnswerOf",
     "Composer",
     "Mention",
+    "Suggestion",
     "Turn",
     "answer_mention",
     "confidence_level",
     "conversation_json",
     "conversation_markdown",
     "escape_markdown",
+    "keep_answered",
     "names_in",
     "rank_alternatives",
     "resolve",
     "resolve_conversation",
+    "suggestions_for",
     "supporting_citations",
 ]

@@ -1,8 +1,8 @@
 """Documents: articles as numbered paragraphs with exact offsets.
 
 ``corpus`` reads a folder of articles and numbers their paragraphs, ``extract`` turns a user's
-own article (pasted text, a file, a saved web page) into the same Document, ``chunking`` cuts
-paragraphs into the chunks that are indexed.
+own article (pasted text, a file, a saved web page) into the same Document, ``fetch`` reads
+an article at a link, ``chunking`` cuts paragraphs into the chunks that are indexed.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ _LAZY = {
     "document_from_text": "qa.documents.extract",
     "MAX_PARAGRAPH_CHARS": "qa.documents.extract_guard",
     "read_regular_file": "qa.documents.extract_guard",
+    "FetchError": "qa.documents.fetch",
+    "fetch_page": "qa.documents.fetch",
+    "fetch_policy": "qa.documents.fetch",
 }
 
 
@@ -61,6 +64,7 @@ __all__ = [
     "MAX_TEXT_BYTES",
     "UPLOAD_SUFFIXES",
     "CorpusError",
+    "FetchError",
     "PageReader",
     "TextSplitter",
     "article_files",
@@ -69,6 +73,8 @@ __all__ = [
     "document_from_bytes",
     "document_from_file",
     "document_from_text",
+    "fetch_page",
+    "fetch_policy",
     "is_boilerplate",
     "load_documents",
     "locate_pieces",
