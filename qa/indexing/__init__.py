@@ -47,6 +47,7 @@ from qa.indexing.vectors import (
     recall_at_k,
 )
 from qa.indexing.vectors.milvus_calls import CollectionMissing, VectorStoreUnavailable
+from qa.indexing.vectors.milvus_store import MilvusStore  # pymilvus is imported on first use
 
 __all__ = [
     "BM25_DIR",
@@ -64,6 +65,7 @@ __all__ = [
     "IndexLoadError",
     "IndexReport",
     "Manifest",
+    "MilvusStore",
     "StoredIndex",
     "VectorStore",
     "VectorStoreUnavailable",
