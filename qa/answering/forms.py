@@ -22,7 +22,11 @@ _NEGATIONS = frozenset({"not", "no", "never", "nor", "t"})  # "t": what is left 
 # dash. "X, Y, and Z" lists are not cut: only words that open a clause of their own count.
 _CLAUSE_BREAK = re.compile(
     r"(?:,\s+(?=(?:but|while|although|though|whereas|which|especially|even as|because|since|"
-    r"so that|yet|[a-z]+ing)\b)|;\s+|\s+[—–]\s+)"
+    r"so that|yet|[a-z]+ing)\b)|;\s+|\s+[—–]\s+|"
+    # What someone believes or says is a clause of its own: "X, director of Y, believes that
+    # <the view>"; the attribution stays in the evidence sentence and the citation.
+    r"\b(?:believes?|believed|argues?|argued|claims?|claimed|says?|said|thinks?|thought|"
+    r"insists?|insisted|contends?|warns?|warned|notes?|noted) that\s+)"
 )
 # A clause's opening conjunction joins it to the one before; alone it reads better without
 # (matched at a position, so no "^": it would only match at the string's real start).
