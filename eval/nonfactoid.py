@@ -83,11 +83,8 @@ def check_gold(item: Item, document: Document) -> None:
 
 def outcome(item: Item, answer: Answer) -> Outcome:
     answerable = bool(item.evidence)
-    f1 = (
-        0.0
-        if answer.abstained or not answerable
-        else max(f1_score(answer.text, g) for g in item.evidence)
-    )
+    scored = answerable and not answer.abstained
+    f1 = f1_score(answer.text, item.evidence) if scored else 0.0  # max over the golds
     para = None
     if answerable and not answer.abstained and answer.citations:
         para = float(answer.citations[0].paragraph == item.paragraph)
