@@ -97,6 +97,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.set == "nonfactoid":  # scored per question kind, by its own runner
+        from eval.nonfactoid import run_cli as run_kinds
+
+        return run_kinds(args)
     from eval.runner import run_cli
 
     return run_cli(args)
@@ -161,7 +165,9 @@ def _add_article_options(command: argparse.ArgumentParser) -> None:
 def _add_eval_and_serve(sub) -> None:
     evaluate = sub.add_parser("eval", help="run the evaluation suite")
     evaluate.add_argument(
-        "--set", default="article", choices=["article", "squad", "coqa", "corpus", "all"]
+        "--set",
+        default="article",
+        choices=["article", "squad", "coqa", "corpus", "nonfactoid", "all"],
     )
     evaluate.add_argument("--limit", type=int, default=None, help="questions per set")
     evaluate.add_argument("--seed", type=int, default=13, help="sampling seed")

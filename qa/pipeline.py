@@ -6,8 +6,11 @@ from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from qa.answering.answer_referent import answer_mention
-from qa.answering.compose import Composer
+from qa.answering.compose import Composer, nearest_paragraphs
 from qa.answering.followup import Turn, resolve_conversation
+from qa.answering.gist import gist_answer
+from qa.answering.kind_answers import FormRules
+from qa.answering.kinds import question_kind
 from qa.answering.referents import Mention, Names, conversation_names
 from qa.bundle import Models, one_pass
 from qa.documents import load_documents
@@ -242,6 +245,16 @@ class Pipeline:
         passages = self.retriever.search(resolved, depth, SearchOptions.of(settings), doc_ids)
         if earlier and doc_ids is None and len(self.documents) > 1:
             passages = self._stay_on_article(resolved, earlier, passages, settings)
+        kind = question_kind(resolved) if settings.answer_forms else "factoid"
+        if kind == "gist" and (document := self._gist_document(passages, doc_ids)):
+            return gist_answer(
+                question,
+                resolved,
+                document,
+                settings.headline_max_words,
+                nearest_paragraphs(passages[: settings.k]),
+                len(self.documents) > 1,
+            )
         reader = self.reader(settings)
         if one_pass(settings):  # the neural reader-ranker (checked when it was built)
             reading, passages = reader.ranked_reading(resolved, passages)  # type: ignore[attr-defined]
@@ -249,9 +262,22 @@ class Pipeline:
         else:
             reading = reader.reading(resolved, passages)
         composer = Composer(
-            settings.max_alternatives, settings.conflict_ratio, len(self.documents) > 1
+            settings.max_alternatives,
+            settings.conflict_ratio,
+            len(self.documents) > 1,
+            form_rules(settings),
         )
-        return composer.compose(question, resolved, reading, passages)
+        return composer.compose(question, resolved, reading, passages, kind)
+
+    def _gist_document(
+        self, passages: Sequence[Passage], doc_ids: Collection[str] | None
+    ) -> Document | None:
+        """The article a gist question is about: the only one in scope, else the one its best
+        passage is in (in a corpus, "what is this about?" means the article being read)."""
+        scope = self._scope(doc_ids)
+        if len(scope) == 1:
+            return scope[0]
+        return self.documents.get(passages[0].chunk.doc_id) if passages else None
 
     def _scope(self, doc_ids: Collection[str] | None) -> list[Document]:
         """The articles a conversation may be about: those asked of, else the whole corpus."""
@@ -267,6 +293,15 @@ def _answer_mention(answer: Answer, names: Names) -> Mention | None:
     if cited.start is None or cited.end is None:
         return None
     return answer_mention(answer.text, cited.text, cited.start, cited.end, names)
+
+
+def form_rules(settings: Settings) -> FormRules:
+    return FormRules(
+        settings.form_max_sentences,
+        settings.form_min_clause_words,
+        settings.form_threshold,
+        settings.headline_max_words,
+    )
 
 
 def recent_turns(turns: Sequence[T], limit: int) -> list[T]:

@@ -169,6 +169,42 @@ class Settings:
         low=0,
         high=100,
     )
+    answer_forms: bool = setting(
+        True,
+        "answer each kind of question in its own form (qa.answering.kinds, issue 17): a "
+        "why/how/opinion/yes-no question gets the clause or sentence around the reader's span, "
+        "a gist question the headline and lede; False: the reader's span for every question, "
+        "as before (factoid questions are answered the same either way)",
+    )
+    form_max_sentences: int = setting(
+        2,
+        "sentences a statement answer may span (adjacent, one paragraph): a reader's span "
+        "crosses at most one sentence end",
+        low=1,
+        high=5,
+    )
+    form_min_clause_words: int = setting(
+        6,
+        "a clause shorter than this is a fragment ('as a neutral broker'), so the sentence is "
+        "given instead; chosen by reading the seed article's clauses, not fitted",
+        low=1,
+        high=50,
+    )
+    form_threshold: float | None = setting(
+        None,
+        "confidence under which a statement answer is withheld; None: the reader's own "
+        "threshold, for every kind (an earlier attempt's sentence cut-off, fitted on "
+        "SQuAD/NYT questions, refused 0.90 but answered only 0.58 of person-written ones)",
+        low=0,
+        high=1,
+    )
+    headline_max_words: int = setting(
+        20,
+        "a first paragraph this short is a headline; the lede is the first paragraph longer "
+        "than this (a subheading is skipped); news headlines run 5-15 words",
+        low=1,
+        high=200,
+    )
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed; unknown names raise TypeError."""

@@ -131,10 +131,18 @@ class Answer:
     passages: tuple[Citation, ...] = field(default=(), repr=False)  # nearest passages, for context
     # The corpus holds several articles, so a citation names its article as well as its ¶.
     multi_article: bool = False
+    # What the question asks for (qa.answering.kinds): factoid, yes/no, why, how, opinion, gist.
+    kind: str = "factoid"
+    # yes/no only: "yes", "no" or "mixed" where a measured verdict model says so; None: the
+    # answer is the sentence that settles it, and the reader judges for themself.
+    verdict: str | None = None
 
     def __str__(self) -> str:
         if self.abstained:
             return ABSTAIN_MESSAGE
+        if self.kind == "gist" and len(self.citations) > 1:  # headline and lede, in order
+            parts = sorted(self.citations, key=lambda c: (c.doc_id, c.paragraph))
+            return " ".join(f"{c.quote} {c.label(self.multi_article)}" for c in parts)
         refs = "".join(c.label(self.multi_article) for c in self.citations[:1])
         return f"{self.text} {refs}".strip()
 

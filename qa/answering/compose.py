@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.answering.kind_answers import FormRules, statement_answer
+from qa.answering.kinds import Kind
 from qa.reading.candidates import Candidate, Reading
 from qa.types import Alternative, Answer, Citation, Passage
 
@@ -20,12 +22,24 @@ class Composer:
     max_alternatives: int = 3
     conflict_ratio: float = 0.8
     multi_article: bool = False
+    rules: FormRules = FormRules()  # noqa: RUF009 (frozen, so one shared default is safe)
 
     def compose(
-        self, question: str, resolved: str, reading: Reading, passages: Sequence[Passage]
+        self,
+        question: str,
+        resolved: str,
+        reading: Reading,
+        passages: Sequence[Passage],
+        kind: Kind = "factoid",
     ) -> Answer:
-        """The best candidate as an Answer, or an abstention under the reading's threshold."""
-        nearest = tuple(_distinct_paragraphs(passages))
+        """The best candidate as an Answer, or an abstention under the reading's threshold.
+        A factoid is the reader's span; a why/how/opinion/yes-no question gets the statement
+        around it (qa.answering.kind_answers)."""
+        nearest = tuple(nearest_paragraphs(passages))
+        if kind in ("why", "how", "opinion", "yes/no"):
+            return statement_answer(
+                question, resolved, kind, reading, self.rules, nearest, self.multi_article
+            )
         confidence = reading.confidence
         if reading.abstains:
             return Answer(
@@ -57,7 +71,7 @@ class Composer:
         )
 
 
-def _distinct_paragraphs(passages: Sequence[Passage]) -> list[Citation]:
+def nearest_paragraphs(passages: Sequence[Passage]) -> list[Citation]:
     """One citation per paragraph, in rank order (a paragraph may come as several chunks)."""
     seen: set[tuple[str, int]] = set()
     out = []

@@ -1,0 +1,35 @@
+"""The non-factoid set's scoring (eval.nonfactoid), on hand-made answers: no model."""
+
+from __future__ import annotations
+
+from eval.nonfactoid import Item, load_items, outcome, summary
+from qa.types import Answer, Citation
+
+ITEM = Item("x-01", "a.txt", "Why did the bridge close?", "why", ("cracks were found",), 3)
+
+
+def answered(text: str, paragraph: int = 3) -> Answer:
+    cited = Citation("a.txt", paragraph, f"So {text}.", 3, 3 + len(text))
+    return Answer(ITEM.question, text, False, 0.9, citations=(cited,), kind="why")
+
+
+def test_scores_the_answer_against_the_best_gold_string():
+    right = outcome(ITEM, answered("It closed because cracks were found"))
+    assert 0.6 < right.f1 < 1.0 and right.para_at_1 == 1.0 and not right.echo
+    assert outcome(ITEM, answered("cracks were found", paragraph=4)).para_at_1 == 0.0
+
+
+def test_an_abstention_scores_zero_and_an_echo_is_counted():
+    refused = outcome(ITEM, Answer(ITEM.question, "", True, 0.1, kind="why"))
+    echo = outcome(ITEM, answered("the bridge close"))
+    assert refused.f1 == 0.0 and echo.echo
+    row = summary([refused, echo])
+    assert (row["answered"], row["echo"]) == (0.5, 1.0)
+
+
+def test_the_set_is_as_large_and_varied_as_asked():
+    items = load_items()
+    assert len(items) >= 150 and len({i.article for i in items}) >= 15
+    unanswerable = [i for i in items if not i.evidence]
+    assert 0.15 <= len(unanswerable) / len(items) <= 0.25
+    assert all((i.paragraph is None) == (not i.evidence) for i in items)
