@@ -1,8 +1,10 @@
 """``qa eval --set nonfactoid``: yes/no, why, how, opinion and gist questions, scored per kind.
 
 ``eval/data/nonfactoid.jsonl`` names its articles (the seed article's file, or the URL title
-of a SQuADShifts NYT article in ../shared/data/train/) and quotes gold evidence verbatim; the
-articles are read at run time, never copied. Each NYT article is indexed alone (¶N = its N-th
+of a SQuADShifts NYT article in ../shared/data/train/). Gold evidence about the seed article is
+quoted; about an NYT article it is given as character offsets into its paragraph
+(``evidence_at``) and read from the article at run time, so no text of the shared data is
+in the repository. Each NYT article is indexed alone (¶N = its N-th
 paragraph), as the SQuAD sets are. Metrics, per kind and overall:
 
 * evidence F1: SQuAD token F1 of ``Answer.text`` against the best gold evidence string;
@@ -18,7 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from eval.datasets import read_jsonl, shared_data_dir
@@ -38,8 +40,21 @@ class Item:
     article: str  # the seed file's path, or an NYT article's URL title
     question: str
     kind: str
-    evidence: tuple[str, ...]  # empty: the article does not answer it
+    evidence: tuple[str, ...]  # empty: the article does not answer it (or not yet read)
     paragraph: int | None
+    evidence_at: tuple[tuple[int, int], ...] = ()  # offsets into the paragraph, read at run time
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence or self.evidence_at)
+
+    def read(self, document: Document) -> Item:
+        """The item with its evidence read from its article's paragraph (at the offsets)."""
+        if not self.evidence_at or self.paragraph is None:
+            return self
+        text = document.paragraph(self.paragraph).text
+        quoted = tuple(text[start:end] for start, end in self.evidence_at)
+        return replace(self, evidence=quoted, evidence_at=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +74,12 @@ class Outcome:
 
 def load_items(path: Path = NONFACTOID_FILE) -> list[Item]:
     return [
-        Item(r["id"], r["article"], r["question"], r["kind"], tuple(r["evidence"]), r["paragraph"])
+        Item(
+            r["id"], r["article"], r["question"], r["kind"], tuple(r.get("evidence", ())),
+            r["paragraph"], tuple(tuple(span) for span in r.get("evidence_at", ())),
+        )
         for r in read_jsonl(path)
-    ]
+    ]  # fmt: skip
 
 
 def nyt_documents(titles: Iterable[str], root: Path) -> dict[str, Document]:
@@ -147,7 +165,7 @@ def run(out: Path, overrides: dict | None = None) -> tuple[list[Outcome], str]:
         else:
             pipeline = get_pipeline()
         document = nyt.get(article) or next(iter(pipeline.documents.values()))
-        for item in (i for i in items if i.article == article):
+        for item in (i.read(document) for i in items if i.article == article):
             check_gold(item, document)
             outcomes.append(outcome(item, pipeline.answer(item.question, **(overrides or {}))))
     out.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,20 @@ def test_an_abstention_scores_zero_and_an_echo_is_counted():
 def test_the_set_is_as_large_and_varied_as_asked():
     items = load_items()
     assert len(items) >= 150 and len({i.article for i in items}) >= 15
-    unanswerable = [i for i in items if not i.evidence]
+    unanswerable = [i for i in items if not i.answerable]
     assert 0.15 <= len(unanswerable) / len(items) <= 0.25
-    assert all((i.paragraph is None) == (not i.evidence) for i in items)
+    assert all((i.paragraph is None) == (not i.answerable) for i in items)
+
+
+def test_no_text_of_the_shared_data_is_kept():
+    """NYT evidence is offsets into the article (read at run time), never its words."""
+    nyt = [i for i in load_items() if not i.article.startswith("seeds/") and i.answerable]
+    assert nyt and all(i.evidence_at and not i.evidence for i in nyt)
+
+
+def test_offsets_are_read_from_the_article():
+    from qa.documents import make_document
+
+    document = make_document("a.txt", "Bridge shut\n\nIt closed because cracks were found.")
+    item = Item("x-02", "a.txt", "Why?", "why", (), 2, ((18, 35),))
+    assert item.read(document).evidence == ("cracks were found",)
