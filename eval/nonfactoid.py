@@ -27,6 +27,7 @@ from eval.datasets import read_jsonl, shared_data_dir
 from eval.external import load_squad, squad_document
 from eval.metrics import f1_score
 from qa.answering import is_echo
+from qa.settings import Settings
 from qa.types import Answer, Document
 
 NONFACTOID_FILE = Path(__file__).resolve().parent / "data" / "nonfactoid.jsonl"
@@ -152,18 +153,22 @@ def _cell(value: float | int | None) -> str:
     return str(value) if isinstance(value, int) else f"{value:.3f}"
 
 
-def run(out: Path, overrides: dict | None = None) -> tuple[list[Outcome], str]:
-    """Ask every item of the set through the ordinary pipeline; write results.jsonl."""
-    from qa import Pipeline, Settings, get_pipeline
+def run(
+    out: Path, overrides: dict | None = None, settings: Settings | None = None
+) -> tuple[list[Outcome], str]:
+    """Ask every item of the set through the ordinary pipeline (``settings``: the command
+    line's); write results.jsonl."""
+    from qa import Pipeline, get_pipeline
 
+    settings = settings or Settings()
     items = load_items()
     nyt = nyt_documents((i.article for i in items), shared_data_dir().parent)
     outcomes = []
     for article in dict.fromkeys(i.article for i in items):
         if article in nyt:
-            pipeline = Pipeline([nyt[article]], Settings(), persist=False)
+            pipeline = Pipeline([nyt[article]], settings, persist=False)
         else:
-            pipeline = get_pipeline()
+            pipeline = get_pipeline(settings)
         document = nyt.get(article) or next(iter(pipeline.documents.values()))
         for item in (i.read(document) for i in items if i.article == article):
             check_gold(item, document)
@@ -176,8 +181,10 @@ def run(out: Path, overrides: dict | None = None) -> tuple[list[Outcome], str]:
 
 
 def run_cli(args: argparse.Namespace) -> int:
+    from qa.flags import settings_from_args
+
     out = Path(args.out)
-    _, text = run(out)
+    _, text = run(out, settings=settings_from_args(args))
     print(text)
     print(f"\nresults: {out / 'results.jsonl'}")
     return 0

@@ -48,13 +48,22 @@ class RunInfo:
     build_seconds: float = 0.0
 
 
-def default_factory(key: str, documents: list[Document] | None) -> Answerer:
-    """The seed pipeline (persisted index) for None, else an in-memory index of ``documents``."""
-    from qa import Pipeline, Settings, get_pipeline
+def factory_for(settings: Any = None) -> PipelineFactory:
+    """Pipelines with ``settings`` (``qa eval``'s setting flags; default Settings()): the seed
+    pipeline (persisted index) for None, else an in-memory index of ``documents``."""
 
-    if documents is None:
-        return get_pipeline()
-    return Pipeline(documents, Settings(), persist=False)
+    def build(key: str, documents: list[Document] | None) -> Answerer:
+        from qa import Pipeline, Settings, get_pipeline
+
+        chosen = settings or Settings()
+        if documents is None:
+            return get_pipeline(chosen)
+        return Pipeline(documents, chosen, persist=False)
+
+    return build
+
+
+default_factory = factory_for()
 
 
 def calls_by_corpus(plan: Plan) -> dict[str, list[tuple[int, Condition, EvalItem]]]:
@@ -205,9 +214,14 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def run(
-    args: argparse.Namespace, factory: PipelineFactory = default_factory, progress: bool = True
+    args: argparse.Namespace, factory: PipelineFactory | None = None, progress: bool = True
 ) -> tuple[Path, str]:
-    """Plan, execute, write the report; returns the report folder and the console summary."""
+    """Plan, execute, write the report; returns the report folder and the console summary.
+    Without ``factory``, pipelines take the settings given as flags (``qa --reader-model DIR
+    eval``, ``qa eval --retrieval hybrid+reader``): they were ignored before."""
+    from qa.flags import settings_from_args
+
+    factory = factory or factory_for(settings_from_args(args))
     started = time.perf_counter()
     code = git_commit()  # before the run: the code it runs, even if HEAD moves meanwhile
     plan = build_plan(

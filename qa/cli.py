@@ -184,6 +184,7 @@ def _add_eval_and_serve(sub) -> None:
     )
     evaluate.set_defaults(func=cmd_eval)
     add_setting_flags(evaluate, INDEX_FIELDS, again=True)
+    add_setting_flags(evaluate, PER_CALL_FIELDS)
 
     serve = sub.add_parser("serve", help="start the chat UI")
     serve.add_argument(

@@ -696,3 +696,28 @@ def test_coqa_domain_keeps_only_that_source(shared: Path) -> None:
     assert {i.corpus for i in race.conditions[0].items} == {"coqa/s2"}
     with pytest.raises(ValueError, match="unknown CoQA domain 'news'; choose from cnn, race"):
         build_plan("coqa", limit=None, seed=1, ablations=False, domain="news")
+
+
+def test_qa_eval_answers_with_the_setting_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`qa --reader-model DIR eval` and `qa eval --retrieval …` evaluated the defaults."""
+    import eval.runner as runner
+    from qa.cli import build_parser
+
+    seen: list = []
+
+    class Stop(Exception):
+        pass
+
+    def factory_for(settings):
+        seen.append(settings)
+
+        def build(key, documents):
+            raise Stop
+
+        return build
+
+    monkeypatch.setattr(runner, "factory_for", factory_for)
+    argv = ["--reader-model", "/tmp/r", "eval", "--set", "article", "--retrieval", "dense"]
+    with pytest.raises(Stop):
+        runner.run(build_parser().parse_args(argv), progress=False)
+    assert (seen[0].reader_model, seen[0].retrieval) == ("/tmp/r", "dense")
