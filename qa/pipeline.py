@@ -168,8 +168,11 @@ class Pipeline:
         article its conversation is about (the best match for its resolved earlier questions
         together) unless the corpus has a clearly better passage elsewhere."""
         found = self.retriever.search(" ".join(earlier), 1, SearchOptions.of(settings))
-        if not found or (passages and passages[0].chunk.doc_id == found[0].chunk.doc_id):
+        if not found:
             return passages
+        # Even when the best passage is the article's own, the others' stay out: the reader
+        # ranks spans mostly by their own probability, and another article's answer to the
+        # same vague question ("Friday" for Izmail's port) may read as well as this one's.
         options, article = SearchOptions.of(settings), [found[0].chunk.doc_id]
         local = self.retriever.search(question, settings.k, options, article)
         return prefer_article(local, passages, settings.topic_margin)

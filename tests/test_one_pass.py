@@ -126,8 +126,25 @@ def test_passages_not_read_keep_their_order_after_the_ranked_ones(seed_document)
 
 @pytest.mark.slow
 def test_a_reader_without_a_relevance_head_cannot_run_one_pass(real_pipeline) -> None:
-    with pytest.raises(ValueError, match="relevance head"):
-        real_pipeline.answer(QUESTION, retrieval="hybrid+reader")
+    """The shipped reader v2 has the head; a span-only model is refused for one pass."""
+    from qa.settings import Settings
+
+    class SpanOnly:
+        has_relevance = False
+
+    models = real_pipeline.models
+    models.span_models["test/span-only"] = SpanOnly()
+    try:
+        with pytest.raises(ValueError, match="relevance head"):
+            models.reader(Settings(retrieval="hybrid+reader", reader_model="test/span-only"))
+    finally:
+        del models.span_models["test/span-only"]
+
+
+@pytest.mark.slow
+def test_the_shipped_reader_answers_in_one_pass(real_pipeline) -> None:
+    result = real_pipeline.answer(QUESTION, retrieval="hybrid+reader")
+    assert not result.abstained and result.citations
 
 
 @pytest.mark.slow
