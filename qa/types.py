@@ -137,6 +137,28 @@ class Answer:
     # answer is the sentence that settles it, and the reader judges for themself.
     verdict: str | None = None
 
+    @classmethod
+    def withheld(
+        cls,
+        question: str,
+        confidence: float,
+        resolved: str,
+        nearest: tuple[Citation, ...],
+        multi_article: bool,
+        kind: str = "factoid",
+    ) -> Answer:
+        """ "The article doesn't say": no text, the nearest passages for context."""
+        return cls(
+            question,
+            "",
+            True,
+            confidence,
+            resolved_question=resolved,
+            passages=nearest,
+            multi_article=multi_article,
+            kind=kind,
+        )
+
     def __str__(self) -> str:
         if self.abstained:
             return ABSTAIN_MESSAGE

@@ -42,15 +42,7 @@ class Composer:
             )
         confidence = reading.confidence
         if reading.abstains:
-            return Answer(
-                question,
-                "",
-                True,
-                confidence,
-                resolved_question=resolved,
-                passages=nearest,
-                multi_article=self.multi_article,
-            )
+            return Answer.withheld(question, confidence, resolved, nearest, self.multi_article)
         best = reading.candidates[0]
         alternatives = rank_alternatives(reading.candidates, confidence, self.max_alternatives)
         conflict = bool(alternatives) and alternatives[0].confidence >= (

@@ -72,16 +72,7 @@ def statement_answer(
     found = first_statement(resolved, reading, rules)
     if found is None or found.confidence < threshold:
         confidence = reading.confidence if found is None else found.confidence
-        return Answer(
-            question,
-            "",
-            True,
-            confidence,
-            resolved_question=resolved,
-            passages=nearest,
-            multi_article=multi_article,
-            kind=kind,
-        )
+        return Answer.withheld(question, confidence, resolved, nearest, multi_article, kind)
     passage, span = found.candidate.passage, found.span
     sentence = sentences_around(passage.paragraph_text, span, rules.max_sentences)
     return Answer(
