@@ -61,3 +61,9 @@ class Models:
 def one_pass(settings: Settings) -> bool:
     """The reader-ranker reads the fused passages and ranks them itself: no separate rerank."""
     return settings.retrieval == "hybrid+reader"
+
+
+def search_depth(settings: Settings) -> int:
+    """Passages to retrieve before reading: the rerank depth in one pass (the reader ranks
+    them itself), else the k the cross-encoder's ranking keeps."""
+    return max(settings.k, settings.rerank_depth) if one_pass(settings) else settings.k

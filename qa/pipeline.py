@@ -12,7 +12,7 @@ from qa.answering.gist import gist_answer
 from qa.answering.kind_answers import FormRules
 from qa.answering.kinds import question_kind
 from qa.answering.referents import Mention, Names, conversation_names
-from qa.bundle import Models, one_pass
+from qa.bundle import Models, one_pass, search_depth
 from qa.documents import load_documents
 from qa.indexing.build import IndexReport, build_index, open_corpus_index
 from qa.indexing.folder import StoredIndex
@@ -244,7 +244,7 @@ class Pipeline:
 
         asked = [t.resolved_question or t.question if isinstance(t, Answer) else t for t in history]
         earlier, resolved = resolve_conversation(asked, question, answer_of, names)
-        depth = max(settings.k, settings.rerank_depth) if one_pass(settings) else settings.k
+        depth = search_depth(settings)
         passages = self.retriever.search(resolved, depth, SearchOptions.of(settings), doc_ids)
         if earlier and doc_ids is None and len(self.documents) > 1:
             passages = self._stay_on_article(resolved, earlier, passages, settings)

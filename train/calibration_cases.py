@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.bundle import search_depth
 from qa.documents import BLANK_LINE, make_document
 from qa.pipeline import Pipeline
 from qa.settings import Settings
@@ -29,6 +30,7 @@ from train.data import Example, splits
 # NQ's and Reddit's held-out passages come as one "article" of hundreds of unrelated ones;
 # past this many paragraphs each passage is its own article, as a reader would bring it.
 MAX_PARAGRAPHS = 80
+KINDS = ("positive", "on-topic", "cross-article", "unanswerable")
 SOURCES = ("squad", "nyt", "new_wiki", "nq", "reddit", "amazon", "quoref", "disfl")
 
 
@@ -73,9 +75,7 @@ class CaseReader:
     def __init__(self, base: Pipeline) -> None:
         self.base = base
         self.reader = base.reader()
-        settings = base.settings
-        one_pass = settings.retrieval == "hybrid+reader"
-        self.depth = max(settings.k, settings.rerank_depth) if one_pass else settings.k
+        self.depth = search_depth(base.settings)  # as Pipeline.answer retrieves
 
     def over(self, article: Article) -> Pipeline:
         return self.base.with_documents([article.document])
@@ -129,6 +129,3 @@ def collect(reader_dir: Path, retrieval: str, limit: int) -> list[Case]:
         counts = {k: sum(c.source == source and c.kind == k for c in cases) for k in KINDS}
         print(f"{source}: {counts}", flush=True)
     return cases
-
-
-KINDS = ("positive", "on-topic", "cross-article", "unanswerable")

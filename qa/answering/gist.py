@@ -49,7 +49,7 @@ def gist_answer(
     """The lede sentence as the answer, cited, with the headline as its second citation."""
     headline, lede = headline_and_lede(document, headline_max_words)
     if lede is None:
-        return Answer(question, "", True, 0.0, resolved_question=resolved, kind="gist")
+        return Answer.withheld(question, 0.0, resolved, nearest, multi_article, "gist")
     first = sentences_around(lede.text, Span(0, 1), 1)
     citations = [_citation(document, lede, first)]
     if headline is not None:

@@ -27,20 +27,19 @@ class FormRules:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """A candidate's statement: its offsets in the candidate's paragraph and its confidence."""
+    """A candidate's statement: its offsets in the candidate's paragraph."""
 
     candidate: Candidate
     span: Span
-    confidence: float
 
 
 def first_statement(
     question: str, reading: Reading, rules: FormRules, limit: int = 8
 ) -> Statement | None:
     """The best-ranked of the first ``limit`` candidates whose statement is not an echo of the
-    question, with the reading's confidence: the reader's belief that the passages answer the
-    question. An echo ranked first (the headline that asks the question back) says where the
-    subject is, not that the answer is missing, so skipping it does not lower the confidence."""
+    question. Its answer keeps the reading's confidence (the reader's belief that the passages
+    answer the question): an echo ranked first (the headline that asks the question back) says
+    where the subject is, not that the answer is missing, so skipping it lowers nothing."""
     if not reading.candidates:
         return None
     for cand in reading.candidates[:limit]:
@@ -53,7 +52,7 @@ def first_statement(
             rules.min_clause_words,
         )
         if span is not None:
-            return Statement(cand, span, reading.confidence)
+            return Statement(cand, span)
     return None
 
 
@@ -70,16 +69,15 @@ def statement_answer(
     abstention when the reader is not confident enough or only the question's words remain."""
     threshold = reading.threshold if rules.threshold is None else rules.threshold
     found = first_statement(resolved, reading, rules)
-    if found is None or found.confidence < threshold:
-        confidence = reading.confidence if found is None else found.confidence
-        return Answer.withheld(question, confidence, resolved, nearest, multi_article, kind)
+    if found is None or reading.confidence < threshold:
+        return Answer.withheld(question, reading.confidence, resolved, nearest, multi_article, kind)
     passage, span = found.candidate.passage, found.span
     sentence = sentences_around(passage.paragraph_text, span, rules.max_sentences)
     return Answer(
         question=question,
         text=span.of(passage.paragraph_text),
         abstained=False,
-        confidence=found.confidence,
+        confidence=reading.confidence,
         citations=(passage.citation(span.start, span.end),),
         evidence=sentence.of(passage.paragraph_text),
         resolved_question=resolved,
