@@ -13,6 +13,9 @@ paragraph), as the SQuAD sets are. Metrics, per kind and overall:
 * answered: share of answerable questions not abstained on.
 * echo: share of answers whose content words are all in the question.
 * refused: share of on-topic unanswerable questions abstained on.
+* verdict shown: share of answered yes/no questions with a gold verdict ("yes", "no" or
+  "mixed", written for this set) whose Answer carries a verdict; verdict accuracy: the share
+  of those shown that are right (None when none is shown).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Item:
     evidence: tuple[str, ...]  # empty: the article does not answer it (or not yet read)
     paragraph: int | None
     evidence_at: tuple[tuple[int, int], ...] = ()  # offsets into the paragraph, read at run time
+    verdict: str | None = None  # yes/no items: what the evidence settles (yes, no, mixed)
 
     @property
     def answerable(self) -> bool:
@@ -71,6 +75,8 @@ class Outcome:
     para_at_1: float | None  # None: not scored (unanswerable, or abstained)
     echo: bool
     confidence: float
+    gold_verdict: str | None = None
+    verdict: str | None = None  # the Answer's
 
 
 def load_items(path: Path = NONFACTOID_FILE) -> list[Item]:
@@ -78,6 +84,7 @@ def load_items(path: Path = NONFACTOID_FILE) -> list[Item]:
         Item(
             r["id"], r["article"], r["question"], r["kind"], tuple(r.get("evidence", ())),
             r["paragraph"], tuple(tuple(span) for span in r.get("evidence_at", ())),
+            r.get("verdict"),
         )
         for r in read_jsonl(path)
     ]  # fmt: skip
@@ -110,7 +117,8 @@ def outcome(item: Item, answer: Answer) -> Outcome:
     echo = not answer.abstained and is_echo(answer.text, item.question)
     return Outcome(
         item.id, item.kind, item.question, answerable, answer.text, answer.abstained,
-        answer.kind, f1, para, echo, answer.confidence,
+        answer.kind, f1, para, echo, answer.confidence, item.verdict,
+        None if answer.abstained else answer.verdict,
     )  # fmt: skip
 
 
@@ -133,11 +141,24 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         "unanswerable": len(negatives),
         "refused": mean([1.0 if o.abstained else 0.0 for o in negatives]),
         "kind_recognised": mean([1.0 if o.answered_kind == o.kind else 0.0 for o in outcomes]),
+        **verdict_summary(outcomes),
+    }
+
+
+def verdict_summary(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
+    judged = [o for o in outcomes if o.gold_verdict and not o.abstained]
+    shown = [o for o in judged if o.verdict is not None]
+    return {
+        "verdict_shown": mean([1.0 if o.verdict is not None else 0.0 for o in judged]),
+        "verdict_accuracy": mean([1.0 if o.verdict == o.gold_verdict else 0.0 for o in shown]),
     }
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
-    cols = ("n", "evidence_f1", "para_at_1", "answered", "echo", "refused", "kind_recognised")
+    cols = (
+        "n", "evidence_f1", "para_at_1", "answered", "echo", "refused", "kind_recognised",
+        "verdict_shown", "verdict_accuracy",
+    )  # fmt: skip
     lines = ["| kind | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     groups = [(k, [o for o in outcomes if o.kind == k]) for k in KIND_ORDER]
     for name, group in [*groups, ("overall", list(outcomes))]:

@@ -215,3 +215,21 @@ def test_json_escapes_nothing_and_keeps_text_verbatim():
     data = conversation_json([Answer("<q>", "Stars", False, 0.9, (citation,))])
     turn = json.loads(json.dumps(data))["turns"][0]
     assert turn["question"] == "<q>" and turn["citations"][0]["text"] == text
+
+
+def test_markdown_and_json_carry_the_kind_and_a_verdict():
+    """A yes/no answer with a verdict leads with it in bold; the kind is named beside the
+    confidence; a factoid turn names no kind (its form is the span, as before)."""
+    judged = cited_answer(kind="yes/no", verdict="no", question="Will it take a year?")
+    plain = cited_answer(kind="why")
+    markdown = conversation_markdown([judged, plain], TITLES)
+    lines = markdown.splitlines()
+    assert "**No.** about eight months [¶7]" in lines
+    assert "Confidence: 0.91 (high) · question kind: yes/no" in lines
+    assert "Confidence: 0.91 (high) · question kind: why" in lines
+    assert "about eight months [¶7]" in lines  # the why answer: no verdict, no bold lead
+    assert "Confidence: 0.91 (high)" not in lines  # every turn here has a kind
+    turns = conversation_json([judged, plain], TITLES)["turns"]
+    assert [(t["kind"], t["verdict"]) for t in turns] == [("yes/no", "no"), ("why", None)]
+    factoid = conversation_markdown([cited_answer()], TITLES)
+    assert "question kind" not in factoid

@@ -47,3 +47,25 @@ def test_offsets_are_read_from_the_article():
     document = make_document("a.txt", "Bridge shut\n\nIt closed because cracks were found.")
     item = Item("x-02", "a.txt", "Why?", "why", (), 2, ((18, 35),))
     assert item.read(document).evidence == ("cracks were found",)
+
+
+def test_verdicts_are_scored_where_shown_and_abstentions_are_not_judged():
+    question = Item("x-03", "a.txt", "Did it stay open?", "yes/no", ("it closed",), 3, verdict="no")
+    cited = Citation("a.txt", 3, "So it closed.", 3, 12)
+    said = [
+        Answer(question.question, "it closed", False, 0.9, (cited,), kind="yes/no", verdict=v)
+        for v in ("no", "yes", None)
+    ]
+    refused = Answer(question.question, "", True, 0.1, kind="yes/no", verdict="no")
+    row = summary([outcome(question, a) for a in [*said, refused]])
+    assert row["verdict_shown"] == 2 / 3  # the refusal is not a judged answer
+    assert row["verdict_accuracy"] == 0.5
+    assert summary([outcome(question, said[2])])["verdict_accuracy"] is None
+
+
+def test_every_answerable_yes_no_item_has_a_gold_verdict_and_only_those():
+    items = load_items()
+    labelled = [i for i in items if i.verdict is not None]
+    assert {i.verdict for i in labelled} <= {"yes", "no", "mixed"}
+    assert all(i.kind == "yes/no" and i.answerable for i in labelled)
+    assert len(labelled) == sum(i.kind == "yes/no" and i.answerable for i in items)

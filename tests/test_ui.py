@@ -103,6 +103,28 @@ def test_answer_reads_with_inline_citation_and_confidence():
     assert "\n" not in main["content"]  # one HTML block: Markdown leaves it alone
 
 
+@pytest.mark.parametrize("verdict,word", [("yes", "Yes"), ("no", "No"), ("mixed", "Mixed")])
+def test_a_verdict_shows_as_a_badge_before_its_evidence(verdict, word):
+    main, _ = render.answer_messages(make_answer(kind="yes/no", verdict=verdict))
+    badge = f'<span class="qa-verdict qa-verdict-{verdict}">{word}</span> '
+    assert f'<div class="qa-text">{badge}<strong>Alexander Gabuev</strong>' in main["content"]
+    assert render.NO_VERDICT_NOTE not in main["content"]
+
+
+def test_a_yes_no_answer_without_a_verdict_shows_the_evidence_alone_and_says_so():
+    main, _ = render.answer_messages(make_answer(kind="yes/no"))
+    assert "qa-verdict" not in main["content"]
+    assert '<div class="qa-text"><strong>Alexander Gabuev</strong>' in main["content"]
+    assert render.NO_VERDICT_NOTE in main["content"]
+    factoid, _ = render.answer_messages(make_answer())
+    assert render.NO_VERDICT_NOTE not in factoid["content"]
+
+
+def test_an_unknown_verdict_string_is_never_rendered():
+    main, _ = render.answer_messages(make_answer(kind="yes/no", verdict="<b>maybe</b>"))
+    assert "maybe" not in main["content"] and "qa-verdict" not in main["content"]
+
+
 def test_sources_block_is_collapsible_with_confidence_in_words_and_marked_span():
     _, sources = render.answer_messages(make_answer())
     assert sources["metadata"] == {"title": "Sources", "log": "1 paragraph", "status": "done"}

@@ -58,6 +58,10 @@ CSS = """
   font-size: .85em; color: var(--body-text-color-subdued); }
 .qa-understood { margin-bottom: .25rem; }
 .qa-conf small { opacity: .75; }
+.qa-verdict { display: inline-block; padding: 0 .45rem; margin-right: .35rem; border-radius: .6rem;
+  font-weight: 600; font-size: .85em; color: #fff; }
+.qa-verdict-yes { background: #15803d; } .qa-verdict-no { background: #b91c1c; }
+.qa-verdict-mixed { background: #b45309; } .qa-kind-note { font-style: italic; }
 .qa-conf-high { color: #15803d; } .qa-conf-medium { color: #b45309; }
 .qa-conf-low { color: #b91c1c; }
 .dark .qa-conf-high { color: #4ade80; } .dark .qa-conf-medium { color: #fbbf24; }

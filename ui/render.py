@@ -115,6 +115,26 @@ def understood_html(result: Answer) -> str:
     return f'<div class="qa-understood">Understood as: <em>{text_html(resolved)}</em></div>'
 
 
+VERDICT_WORDS = {"yes": "Yes", "no": "No", "mixed": "Mixed"}
+# Beside a yes/no answer without a verdict: the sentence is the article's answer, and no
+# verdict model is sure enough to sum it up (qa.types.Answer.verdict).
+NO_VERDICT_NOTE = "the article's words; judge yes or no from them"
+
+
+def verdict_html(verdict: str | None) -> str:
+    """A yes / no / mixed badge before the evidence; nothing without a verdict."""
+    if verdict not in VERDICT_WORDS:
+        return ""
+    return f'<span class="qa-verdict qa-verdict-{verdict}">{VERDICT_WORDS[verdict]}</span> '
+
+
+def kind_note_html(result: Answer) -> str:
+    """What the quoted words are, for a yes/no answer that has no verdict."""
+    if result.kind != "yes/no" or result.verdict is not None:
+        return ""
+    return f' · <span class="qa-kind-note">{NO_VERDICT_NOTE}</span>'
+
+
 def answer_html(result: Answer, show_alternatives: bool = True) -> str:
     """The main reply: answer, ¶ links and confidence, and a warning if sources conflict."""
     if result.abstained:
@@ -125,8 +145,9 @@ def answer_html(result: Answer, show_alternatives: bool = True) -> str:
     links = " ".join(cite_link(c, None, result.multi_article) for c in result.citations)
     parts = [
         understood_html(result),
-        f'<div class="qa-text"><strong>{text_html(result.text)}</strong> {links}</div>',
-        f'<div class="qa-meta">{confidence_html(result.confidence)}</div>',
+        f'<div class="qa-text">{verdict_html(result.verdict)}'
+        f"<strong>{text_html(result.text)}</strong> {links}</div>",
+        f'<div class="qa-meta">{confidence_html(result.confidence)}{kind_note_html(result)}</div>',
     ]
     if result.conflict:
         listed = show_alternatives and bool(result.alternatives)

@@ -84,9 +84,11 @@ def _turn_markdown(turn: Answer, titles: Mapping[str, str] | None) -> list[str]:
         blocks.append(ABSTAIN_MESSAGE)
         return blocks
     refs = " ".join(str(c) for c in turn.citations)
-    blocks.append(f"{escape_markdown(turn.text)} {refs}".strip())
+    verdict = f"**{turn.verdict.capitalize()}.** " if turn.verdict else ""
+    blocks.append(f"{verdict}{escape_markdown(turn.text)} {refs}".strip())
     level = confidence_level(turn.confidence)
-    blocks.append(f"Confidence: {turn.confidence:.2f} ({level})")
+    kind = "" if turn.kind == "factoid" else f" · question kind: {turn.kind}"
+    blocks.append(f"Confidence: {turn.confidence:.2f} ({level}){kind}")
     if turn.citations:
         blocks.append("Sources:")
     for citation in turn.citations:
