@@ -1,9 +1,10 @@
 """Question kinds and their answer forms (issue 17); no model is loaded.
 
-``tests/data/question_kinds.jsonl`` holds 345 questions, each labelled with the kind of answer
-it asks for. All were written before the rules; the split is fixed by the question's sha1
-(divisible by 3: held out, 101 questions) and the rules were written looking only at the dev
-part's errors.
+``tests/data/question_kinds.jsonl`` holds 363 questions, each labelled with the kind of answer
+it asks for. All were written before the rules (the last 18, attitudes such as "What was the
+prosecution's argument?", before the rules for them); the split is fixed by the question's
+sha1 (divisible by 3: held out, 108 questions) and the rules were written looking only at the
+dev part's errors.
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ def test_kinds_on_the_dev_questions():
         ("How many points are in the blueprint?", "factoid"),
         ("How did the embassy describe the raids?", "factoid"),
         ("How do experts see the incident?", "opinion"),
+        ("What does Dr. Ryan think is causing it?", "opinion"),  # a name with a full stop
+        ("What was the defense's argument?", "opinion"),
+        ("what are the residents worried about", "opinion"),
+        ("What do former players accuse the league of?", "opinion"),
+        ("What did Tim want?", "factoid"),  # a thing wanted, not a view
+        ("What other animals did they see?", "factoid"),
         ("What is the headline of the article?", "factoid"),
         ("what's this about", "gist"),
         ("Was it aimed at Moscow or at home?", "factoid"),

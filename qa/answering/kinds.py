@@ -59,12 +59,19 @@ _HOW_OPINION = re.compile(
 _OPINION_VERBS = (
     r"(?:think|thinks|thought|say|says|said|believe|believes|believed|argue|argues|argued|"
     r"claim|claims|claimed|suggest|suggests|suggested|reckon|reckons|feel|feels|felt|"
-    r"make of|conclude|concludes|concluded|see|sees|view|views)"
+    r"make of|conclude|concludes|concluded|see|sees|view|views|accuse|accuses|accused|"
+    r"predict|predicts|predicted)"
 )
+# Not "want", "hope", "expect", "fear", nor "what <noun> does X think": on CoQA's stories
+# ("What did Tim want?", "What letter did he think it started with?") they ask for a thing.
 _OPINION = re.compile(
-    rf"^what (?:do|does|did|would|will) (?:[\w'-]+ ){{1,6}}?{_OPINION_VERBS}\b|"
+    # "what does X think", "what does Dr. Ryan say": a name may hold a full stop.
+    rf"^what (?:do|does|did|would|will) (?:[\w'.-]+ ){{1,6}}?{_OPINION_VERBS}\b|"
     r"^what(?:'s| is| was| are)? (?:[\w'-]+ ){0,4}?(?:view|views|opinion|take|reaction|verdict|"
-    r"feeling|consensus|thoughts)\b|"
+    r"feeling|consensus|thoughts|argument|arguments|complaint|complaints|criticism|criticisms|"
+    r"concern|concerns)\b|"
+    r"^what (?:is|are|was|were) (?:[\w'.-]+ ){1,3}?(?:worried|concerned|afraid|angry|upset|"
+    r"unhappy) (?:about|of|by)\b|"
     # A stance or position *on* something; "Pantucci's position" alone may be his job.
     r"^what(?:'s| is| was| are)? (?:[\w'-]+ ){0,4}?(?:stance|position) (?:on|towards?|about)\b|"
     r"^where (?:do|does|did) (?:[\w'-]+ ){1,5}?stand\b|"
