@@ -14,14 +14,12 @@ from eval.datasets import EvalItem
 from qa.settings import FIELDS, choices
 from qa.types import Document
 
-BASELINE = {"reader": "sentence"}
+# The earlier readers have no relevance head, so they read the cross-encoder's ranking.
+TWO_PASS = {"retrieval": "hybrid+rerank"}
+BASELINE = {"reader": "sentence", **TWO_PASS}
 # Derived from the settings' choices: every retrieval variant but the default, and every
-# reader but the default and the baseline. The one-pass variant needs a reader with a
-# relevance head (the shipped reader has none), so it is compared on its own, not ablated.
-NEEDS_RANKER = ("hybrid+reader",)
-ABLATIONS = tuple(
-    v for v in choices("retrieval") if v != FIELDS["retrieval"].default and v not in NEEDS_RANKER
-)
+# reader but the default and the baseline.
+ABLATIONS = tuple(v for v in choices("retrieval") if v != FIELDS["retrieval"].default)
 READER_ABLATIONS = tuple(
     r for r in choices("reader") if r not in (FIELDS["reader"].default, BASELINE["reader"])
 )
@@ -83,7 +81,7 @@ def companion(
 
 def companions(primary: Condition, items: Sequence[EvalItem], ablations: bool) -> list[Condition]:
     """The baseline, and with ``ablations`` one condition per retrieval variant, on ``items``."""
-    baseline = 'reader="sentence": the best-ranked sentence is the answer'
+    baseline = 'reader="sentence" over the reranked passages: the best sentence is the answer'
     made = [companion(primary, "baseline", "baseline", baseline, items, BASELINE)]
     if ablations:
         made += [
@@ -104,7 +102,7 @@ def companions(primary: Condition, items: Sequence[EvalItem], ablations: bool) -
                 "ablation",
                 f'reader="{reader}": {READER_NOTES.get(reader, "another reader")}',
                 items,
-                {"reader": reader},
+                {"reader": reader, **TWO_PASS},
             )
             for reader in READER_ABLATIONS
         ]

@@ -74,7 +74,8 @@ DEFINITIONS = f"""\
 - **Failing stage** (first that went wrong): retrieval (no gold ¶ retrieved) → abstention
   (abstained on an answerable, or answered an unanswerable) → reading (F1 < {PASS_F1}) →
   citation (right answer, first citation not a gold ¶) → ok.
-- **Baseline**: the same pipeline with `reader="sentence"` (the best-ranked sentence is the answer).
+- **Baseline**: the pipeline with `reader="sentence"` over the cross-encoder's ranking
+  (`retrieval="hybrid+rerank"`): the best-ranked sentence is the answer.
 """
 
 

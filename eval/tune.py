@@ -35,7 +35,9 @@ class Example:
 
 
 def article_pipeline(article: SquadArticle) -> Pipeline:
-    return Pipeline([squad_document(article)], Settings(), persist=False)
+    # The span reader is fitted on the cross-encoder's ranking, the one it reads in use.
+    settings = Settings(retrieval="hybrid+rerank")
+    return Pipeline([squad_document(article)], settings, persist=False)
 
 
 def sample_questions(articles: list[SquadArticle], n: int, seed: int) -> dict[int, list[dict]]:

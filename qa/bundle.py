@@ -52,7 +52,8 @@ class Models:
         if one_pass(settings) and not model.has_relevance:
             raise ValueError(
                 f"retrieval='hybrid+reader' needs a reader with a relevance head "
-                f"(train.model's reader-ranker); {settings.reader_model} has none"
+                f"(train.model's reader-ranker); {settings.reader_model} has none: use "
+                f"retrieval='hybrid+rerank'"
             )
         depth = settings.rerank_depth if one_pass(settings) else settings.read_depth
         return NeuralReader(model, depth=depth, abstain_threshold=threshold)

@@ -484,11 +484,12 @@ def test_squad_plan_builds_only_the_sampled_articles(shared: Path) -> None:
     assert names[:3] == ["squad/per-article", "squad/one-corpus", "squad/negatives"]
     assert "squad/per-article · baseline" in names and "squad/per-article · dense" in names
     assert "squad/per-article · hybrid+rerank" not in names  # that is the primary itself
+    assert "squad/per-article · hybrid+reader" in names  # one pass (the shipped reader ranks)
     assert set(plan.corpora) == {"squad/25", "squad/26", ext.ONE_CORPUS}
     assert len(plan.corpora[ext.ONE_CORPUS]) == 26
     assert "test split" in plan.samples[0]
     baseline = next(c for c in plan.conditions if c.role == "baseline")
-    assert baseline.overrides == {"reader": "sentence"}
+    assert baseline.overrides == {"reader": "sentence", "retrieval": "hybrid+rerank"}
 
 
 def test_the_ablations_are_the_settings_other_choices() -> None:
@@ -499,17 +500,15 @@ def test_the_ablations_are_the_settings_other_choices() -> None:
 
     primary = Condition("p", "squad", "primary", "", ())
     made = companions(primary, [], ablations=True)
+    two_pass = {"retrieval": "hybrid+rerank"}  # the earlier readers have no relevance head
     assert [c.overrides for c in made] == [
-        {"reader": "sentence"},
-        *(
-            {"retrieval": v}
-            for v in choices("retrieval")
-            if v not in ("hybrid+rerank", "hybrid+reader")
-        ),
-        {"reader": "span"},
+        {"reader": "sentence", **two_pass},
+        *({"retrieval": v} for v in choices("retrieval") if v != "hybrid+rerank"),
+        {"reader": "span", **two_pass},
     ]
     assert [c.name for c in made] == [
-        "p · baseline", "p · dense", "p · bm25", "p · hybrid", "p · span reader",
+        "p · baseline", "p · dense", "p · bm25", "p · hybrid", "p · hybrid+reader",
+        "p · span reader",
     ]  # fmt: skip
     assert companions(primary, [], ablations=False) == made[:1]
 
