@@ -23,6 +23,7 @@ from eval.datasets import EvalItem
 from eval.plan import Condition, Plan, build_plan
 from eval.report import Stamp, console_summary, summaries_for, write_report
 from eval.scoring import Result, score
+from eval.summary import error_notes
 from qa.environment import PROJECT_ROOT
 from qa.types import Answer, Document
 
@@ -168,9 +169,15 @@ def combined_fingerprint(fingerprints: dict[str, str]) -> str:
 
 
 def make_stamp(
-    plan: Plan, info: RunInfo, command: str, wall_s: float, code: tuple[str, bool] | None = None
+    plan: Plan,
+    info: RunInfo,
+    command: str,
+    wall_s: float,
+    code: tuple[str, bool] | None = None,
+    notes: Sequence[str] = (),
 ) -> Stamp:
-    """``code``: (commit, dirty) as the run started; a long run can outlive its HEAD."""
+    """``code``: (commit, dirty) as the run started; a long run can outlive its HEAD;
+    ``notes``: what the run found beside the plan's own notes (questions refused)."""
     settings = info.settings
     if settings is None:
         from qa.settings import Settings
@@ -190,7 +197,7 @@ def make_stamp(
             "reader_model": settings.reader_model,
         },
         samples=list(plan.samples),
-        notes=list(plan.notes),
+        notes=[*plan.notes, *notes],
         command=command,
         wall_s=wall_s,
         build_s=info.build_seconds,
@@ -235,7 +242,8 @@ def run(
     for note in plan.notes:
         print(note, file=sys.stderr)
     results, info = execute(plan, factory, progress)
-    stamp = make_stamp(plan, info, command_line(args), time.perf_counter() - started, code)
+    wall_s = time.perf_counter() - started
+    stamp = make_stamp(plan, info, command_line(args), wall_s, code, error_notes(results))
     summaries = summaries_for(plan, results)
     out = Path(args.out)
     write_report(out, stamp, plan, summaries, results)

@@ -143,3 +143,18 @@ def by_condition(results: Sequence[Result]) -> dict[str, list[Result]]:
     for r in results:
         groups.setdefault(r.condition, []).append(r)
     return groups
+
+
+def error_notes(results: Sequence[Result]) -> list[str]:
+    """A line per condition whose questions were refused with an error (a setting the
+    pipeline rejects, a question too long): they score as abstentions, so without this
+    line a condition that could not run reads as one that abstained."""
+    notes = []
+    for condition, group in by_condition(results).items():
+        failed = [r for r in group if r.error]
+        if failed:
+            notes.append(
+                f"{condition}: {len(failed)} of {len(group)} questions were refused with an "
+                f"error, scored as abstentions (first: {failed[0].error})"
+            )
+    return notes

@@ -720,3 +720,27 @@ def test_qa_eval_answers_with_the_setting_flags(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(Stop):
         runner.run(build_parser().parse_args(argv), progress=False)
     assert (seen[0].reader_model, seen[0].retrieval) == ("/tmp/r", "dense")
+
+
+class RejectingPipeline(FakePipeline):
+    """Refuses every call with per-call settings, as a pipeline does for an invalid setting."""
+
+    def answer(self, question: str, history=None, **overrides) -> Answer:
+        if overrides:
+            raise ValueError("setting retrieval='hybrid+reader' needs reader='neural' (one pass)")
+        return super().answer(question, history, **overrides)
+
+
+def test_questions_refused_with_an_error_are_named_in_the_report(
+    shared: Path, tmp_path: Path
+) -> None:
+    """A condition whose every question raised scored as all abstentions and said nothing."""
+    args = argparse.Namespace(
+        set="coqa", limit=None, seed=2, out=str(tmp_path / "r"), ablations=False
+    )
+    out, text = run(args, RejectingPipeline, progress=False)
+    note = "coqa/history · baseline: 2 of 2 questions were refused with an error"
+    assert note in text
+    report = (out / "report.md").read_text()
+    assert note in report and "needs reader='neural'" in report
+    assert "coqa/history:" not in text  # the primary condition answered: no note for it
