@@ -27,6 +27,7 @@ from eval.datasets import (
     shared_data_dir,
     subsample,
 )
+from eval.nyt import nyt_plan
 from qa.documents import load_documents
 from qa.settings import Settings
 from qa.types import Document
@@ -45,8 +46,14 @@ __all__ = [
 SETS = ("article", "squad", "coqa")  # what "all" runs
 # Asked only by name: it repeats squad and coqa questions, and 300 a corpus took 39 min
 # (index builds 10) on 2 busy shared cores.
-EXTRA_SETS = ("corpus",)
-DEFAULT_LIMITS: dict[str, int | None] = {"article": None, "squad": 1000, "coqa": 500, "corpus": 300}
+EXTRA_SETS = ("corpus", "nyt")
+DEFAULT_LIMITS: dict[str, int | None] = {
+    "article": None,
+    "squad": 1000,
+    "coqa": 500,
+    "corpus": 300,
+    "nyt": 300,
+}
 # Extra conditions on the external sets (baseline, ablations, one-corpus, negatives) use
 # a seeded AUX_FRACTION of the main sample, which keeps a 1,000-question run in budget.
 AUX_FRACTION = 0.2
@@ -272,6 +279,8 @@ def build_plan(
             plan.extend(squad_plan(n, seed, ablations, split))
         elif name == "coqa":
             plan.extend(coqa_plan(n, seed, ablations, domain))
+        elif name == "nyt":
+            plan.extend(nyt_plan(n, seed))
         else:
             plan.extend(corpus_plan(n, seed, split))
     return plan

@@ -167,7 +167,7 @@ def _add_eval_and_serve(sub) -> None:
     evaluate.add_argument(
         "--set",
         default="article",
-        choices=["article", "squad", "coqa", "corpus", "nonfactoid", "all"],
+        choices=["article", "squad", "coqa", "corpus", "nyt", "nonfactoid", "all"],
     )
     evaluate.add_argument("--limit", type=int, default=None, help="questions per set")
     evaluate.add_argument("--seed", type=int, default=13, help="sampling seed")

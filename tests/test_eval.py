@@ -744,3 +744,30 @@ def test_questions_refused_with_an_error_are_named_in_the_report(
     report = (out / "report.md").read_text()
     assert note in report and "needs reader='neural'" in report
     assert "coqa/history:" not in text  # the primary condition answered: no note for it
+
+
+def test_the_nyt_set_asks_only_held_out_articles(shared: Path, fake_factory) -> None:
+    """Per article, one corpus of every article of the file, and negatives of another held-out
+    article; an article the reader was trained on is in the corpus but never asked about."""
+    from eval.nyt import NYT_FILE, ONE_CORPUS, nyt_plan
+
+    nyt = shared.parent / NYT_FILE
+    nyt.parent.mkdir(parents=True)
+    nyt.write_text(json.dumps(squad_json()), encoding="utf-8")
+    plan = nyt_plan(limit=None, seed=1, held={25, 26})
+    by_name = {c.name: c for c in plan.conditions}
+    assert [c.name for c in plan.conditions] == [
+        "nyt/per-article",
+        "nyt/one-corpus",
+        "nyt/negatives",
+    ]
+    assert [i.id for i in by_name["nyt/per-article"].items] == ["q25", "q26"]  # not q1: trained on
+    assert {i.corpus for i in by_name["nyt/one-corpus"].items} == {ONE_CORPUS}
+    assert len(plan.corpora[ONE_CORPUS]) == len(ext.load_squad(nyt))  # every article
+    negative = by_name["nyt/negatives"].items[0]
+    assert negative.golds == () and negative.corpus in {"nyt/025", "nyt/026"}
+    assert set(plan.corpora) == {"nyt/025", "nyt/026", ONE_CORPUS}
+    results, _ = execute(plan, fake_factory, progress=False)
+    per_article = [r for r in results if r.condition == "nyt/per-article"]
+    assert [r.f1 for r in per_article] == [1.0, 1.0]
+    assert all(r.abstained for r in results if r.condition == "nyt/negatives")

@@ -155,13 +155,23 @@ def splits(
         dev[name], train[name] = _flat(groups[:cut]), _flat(groups[cut:])
     for name, rel in BY_ARTICLE.items():
         examples = _flat(read_squad(data_dir / rel, name))
-        numbers = sorted({ex.article for ex in examples})
-        cut = max(1, int(len(numbers) * ARTICLE_DEV_SHARE))
-        held = set(random.Random(seed).sample(numbers, cut))
+        held = held_out_articles(examples, seed)
         dev[name] = [ex for ex in examples if ex.article in held]
         train[name] = [ex for ex in examples if ex.article not in held]
     train["disfl"], dev["disfl"] = _disfl(data_dir / DISFL)
     return train, dev
+
+
+def held_out_articles(examples: list[Example], seed: int = 13) -> set[int]:
+    """The articles (0-based, in file order) of a by-article source held out from training."""
+    numbers = sorted({ex.article for ex in examples})
+    cut = max(1, int(len(numbers) * ARTICLE_DEV_SHARE))
+    return set(random.Random(seed).sample(numbers, cut))
+
+
+def held_out_nyt(data_dir: Path = DATA_DIR) -> set[int]:
+    """The NYT articles never trained on (0-based), as ``splits`` holds them out."""
+    return held_out_articles(_flat(read_squad(data_dir / BY_ARTICLE["nyt"], "nyt")))
 
 
 def _disfl(path: Path) -> tuple[list[Example], list[Example]]:
