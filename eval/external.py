@@ -80,19 +80,25 @@ def squad_items(articles: Sequence[SquadArticle], split: str = "test") -> list[E
     """Every question of the split's articles; the relevant ¶ is the question's context."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    chosen = (a for a in articles if a.number in SPLITS[split])
+    return [item for article in chosen for item in article_items(article, "squad", article.corpus)]
+
+
+def article_items(article: SquadArticle, name: str, corpus: str) -> list[EvalItem]:
+    """The article's answerable questions as items of set ``name``, asked of ``corpus``; the
+    relevant ¶ is the question's context."""
     return [
         EvalItem(
             id=qa["id"],
-            set="squad",
+            set=name,
             question=qa["question"],
             golds=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
             relevant=frozenset({(article.title, index)}),
-            corpus=article.corpus,
+            corpus=corpus,
             qtype=question_type(qa["question"]),
         )
-        for article in articles
-        if article.number in SPLITS[split]
         for index, qa in article.questions
+        if qa["answers"]
     ]
 
 

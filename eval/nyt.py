@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from eval import external as ext
 from eval.conditions import Condition, Plan, missing
-from eval.datasets import EvalItem, question_type, sample, shared_data_dir
+from eval.datasets import EvalItem, sample, shared_data_dir
 from qa.types import Document
 
 NYT_FILE = "train/squadshifts_nyt_half_a.json"
@@ -28,23 +28,9 @@ def corpus_key(article: ext.SquadArticle) -> str:
 
 
 def nyt_items(articles: Sequence[ext.SquadArticle], held: set[int]) -> list[EvalItem]:
-    """Every question of the held-out articles (``held``: 1-based numbers); the relevant ¶
-    is the question's context."""
-    return [
-        EvalItem(
-            id=qa["id"],
-            set="nyt",
-            question=qa["question"],
-            golds=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
-            relevant=frozenset({(article.title, index)}),
-            corpus=corpus_key(article),
-            qtype=question_type(qa["question"]),
-        )
-        for article in articles
-        if article.number in held
-        for index, qa in article.questions
-        if qa["answers"]
-    ]
+    """Every question of the held-out articles (``held``: 1-based numbers)."""
+    chosen = (a for a in articles if a.number in held)
+    return [item for a in chosen for item in ext.article_items(a, "nyt", corpus_key(a))]
 
 
 def documents_of(articles: Sequence[ext.SquadArticle]) -> dict[str, Document]:
