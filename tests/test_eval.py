@@ -771,3 +771,20 @@ def test_the_nyt_set_asks_only_held_out_articles(shared: Path, fake_factory) -> 
     per_article = [r for r in results if r.condition == "nyt/per-article"]
     assert [r.f1 for r in per_article] == [1.0, 1.0]
     assert all(r.abstained for r in results if r.condition == "nyt/negatives")
+
+
+def test_the_nyt_set_asks_the_articles_training_held_out(shared: Path) -> None:
+    """train.data numbers articles from 0, the eval's SquadArticle from 1: the set must ask
+    exactly the questions that training held out."""
+    from eval.nyt import NYT_FILE, nyt_plan
+    from train.data import held_out_articles, read_squad
+
+    nyt = shared.parent / NYT_FILE
+    nyt.parent.mkdir(parents=True)
+    nyt.write_text(json.dumps(squad_json()), encoding="utf-8")
+    examples = [ex for group in read_squad(nyt, "nyt") for ex in group]
+    held = held_out_articles(examples)
+    expected = sorted(ex.id for ex in examples if ex.article in held)
+    assert expected  # the fixture's questions are in held-out articles too
+    plan = nyt_plan(limit=None, seed=1)
+    assert sorted(i.id for i in plan.conditions[0].items) == expected

@@ -65,6 +65,11 @@ def test_kinds_on_the_dev_questions():
         ("What do former players accuse the league of?", "opinion"),
         ("What did Tim want?", "factoid"),  # a thing wanted, not a view
         ("What other animals did they see?", "factoid"),
+        ("What does the case concern?", "factoid"),  # "concern" the verb
+        ("What company filed a complaint with the FCC?", "factoid"),
+        ("What was the dog afraid of?", "factoid"),
+        ("What did the model predict the sea level would be?", "factoid"),
+        ("What does the company do. Analysts said it was fine", "factoid"),  # not one name
         ("What is the headline of the article?", "factoid"),
         ("what's this about", "gist"),
         ("Was it aimed at Moscow or at home?", "factoid"),

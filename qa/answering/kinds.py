@@ -59,19 +59,27 @@ _HOW_OPINION = re.compile(
 _OPINION_VERBS = (
     r"(?:think|thinks|thought|say|says|said|believe|believes|believed|argue|argues|argued|"
     r"claim|claims|claimed|suggest|suggests|suggested|reckon|reckons|feel|feels|felt|"
-    r"make of|conclude|concludes|concluded|see|sees|view|views|accuse|accuses|accused|"
-    r"predict|predicts|predicted)"
+    r"make of|conclude|concludes|concluded|see|sees|view|views|accuse|accuses|accused)"
 )
-# Not "want", "hope", "expect", "fear", nor "what <noun> does X think": on CoQA's stories
-# ("What did Tim want?", "What letter did he think it started with?") they ask for a thing.
+# Not "want", "hope", "expect", "fear", "predict", nor "what <noun> does X think": on CoQA's
+# stories ("What did Tim want?", "What letter did he think it started with?") and in SQuAD
+# ("What did the model predict the sea level would be?") they ask for a thing.
+# A word of a name: "dr. ryan", "sen. warren" (a full stop only after a title, so a question
+# that runs into a second sentence is not read as one name).
+_NAME_WORD = r"(?:[\w'-]+|(?:dr|mr|mrs|ms|prof|gen|sen|rep|gov|st|lt|col|capt|sgt|jr|sr)\.)"
+_ATTITUDE = r"(?:argument|complaint|criticism|concern)s?"
 _OPINION = re.compile(
-    # "what does X think", "what does Dr. Ryan say": a name may hold a full stop.
-    rf"^what (?:do|does|did|would|will) (?:[\w'.-]+ ){{1,6}}?{_OPINION_VERBS}\b|"
+    rf"^what (?:do|does|did|would|will) (?:{_NAME_WORD} ){{1,6}}?{_OPINION_VERBS}\b|"
     r"^what(?:'s| is| was| are)? (?:[\w'-]+ ){0,4}?(?:view|views|opinion|take|reaction|verdict|"
-    r"feeling|consensus|thoughts|argument|arguments|complaint|complaints|criticism|criticisms|"
-    r"concern|concerns)\b|"
-    r"^what (?:is|are|was|were) (?:[\w'.-]+ ){1,3}?(?:worried|concerned|afraid|angry|upset|"
-    r"unhappy) (?:about|of|by)\b|"
+    r"feeling|consensus|thoughts)\b|"
+    # "What was the defense's argument?", "what's the union's main complaint": a noun asked
+    # for by "is", with only a determiner, a possessive or an adjective before it ("What
+    # company filed a complaint?", "What does the case concern?" ask for a thing).
+    rf"^what(?:'s| is| was| are| were) (?:the |a |an |its |their |his |her |one |main |chief |"
+    rf"central |key |biggest |[\w.-]+'s? ){{0,3}}{_ATTITUDE}\b|"
+    # Worried or concerned about: a stance in the news ("afraid", "upset" ask for a thing
+    # in CoQA's stories: "What was the dog afraid of?").
+    rf"^what (?:is|are|was|were) (?:{_NAME_WORD} ){{1,3}}?(?:worried|concerned) (?:about|by)\b|"
     # A stance or position *on* something; "Pantucci's position" alone may be his job.
     r"^what(?:'s| is| was| are)? (?:[\w'-]+ ){0,4}?(?:stance|position) (?:on|towards?|about)\b|"
     r"^where (?:do|does|did) (?:[\w'-]+ ){1,5}?stand\b|"
