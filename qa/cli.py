@@ -51,7 +51,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(result)
     if not result.abstained:
-        print(f"confidence {result.confidence:.2f} · evidence: {result.evidence}")
+        from qa.answering import kind_line
+
+        kind = kind_line(result)
+        parts = (f"confidence {result.confidence:.2f}", kind, f"evidence: {result.evidence}")
+        print(" · ".join(part for part in parts if part))
     return 0
 
 

@@ -9,10 +9,12 @@ import pytest
 
 from qa.answering.export import (
     JSON_FORMAT,
+    NO_VERDICT_NOTE,
     confidence_level,
     conversation_json,
     conversation_markdown,
     escape_markdown,
+    kind_line,
 )
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation
 
@@ -233,3 +235,16 @@ def test_markdown_and_json_carry_the_kind_and_a_verdict():
     assert [(t["kind"], t["verdict"]) for t in turns] == [("yes/no", "no"), ("why", None)]
     factoid = conversation_markdown([cited_answer()], TITLES)
     assert "question kind" not in factoid
+
+
+def test_the_kind_line_says_who_judges_a_yes_no_answer_without_a_verdict():
+    """The CLI and the Markdown export name a non-factoid kind; a yes/no answer without a
+    verdict says that the quoted words are the article's and the reader judges, as the chat
+    does; a factoid names nothing."""
+    unjudged = cited_answer(kind="yes/no")
+    assert kind_line(unjudged) == f"question kind: yes/no ({NO_VERDICT_NOTE})"
+    assert kind_line(cited_answer(kind="yes/no", verdict="no")) == "question kind: yes/no"
+    assert kind_line(cited_answer(kind="how")) == "question kind: how"
+    assert kind_line(cited_answer()) == ""
+    markdown = conversation_markdown([unjudged], TITLES).splitlines()
+    assert f"Confidence: 0.91 (high) · question kind: yes/no ({NO_VERDICT_NOTE})" in markdown

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from qa.answering import confidence_level
+from qa.answering import NO_VERDICT_NOTE, confidence_level
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation
 
 __all__ = ["confidence_level"]  # re-exported: words for a confidence, shared with the export
@@ -116,9 +116,6 @@ def understood_html(result: Answer) -> str:
 
 
 VERDICT_WORDS = {"yes": "Yes", "no": "No", "mixed": "Mixed"}
-# Beside a yes/no answer without a verdict: the sentence is the article's answer, and no
-# verdict model is sure enough to sum it up (qa.types.Answer.verdict).
-NO_VERDICT_NOTE = "the article's words; judge yes or no from them"
 
 
 def verdict_html(verdict: str | None) -> str:

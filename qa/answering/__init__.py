@@ -14,10 +14,12 @@ from qa.answering.compose import (
     supporting_citations,
 )
 from qa.answering.export import (
+    NO_VERDICT_NOTE,
     confidence_level,
     conversation_json,
     conversation_markdown,
     escape_markdown,
+    kind_line,
 )
 from qa.answering.followup import (
     AnswerOf,
@@ -32,6 +34,7 @@ from qa.answering.suggest import Suggestion, keep_answered, suggestions_for
 
 __all__ = [
     "KINDS",
+    "NO_VERDICT_NOTE",
     "AnswerOf",
     "Composer",
     "Kind",
@@ -46,6 +49,7 @@ __all__ = [
     "escape_markdown",
     "is_echo",
     "keep_answered",
+    "kind_line",
     "names_in",
     "question_kind",
     "rank_alternatives",

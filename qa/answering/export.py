@@ -13,6 +13,21 @@ from typing import Any
 from qa.documents import strip_span
 from qa.types import ABSTAIN_MESSAGE, Answer, Citation
 
+# Beside a yes/no answer without a verdict: the sentence is the article's answer, and no
+# verdict model is sure enough to sum it up (qa.types.Answer.verdict).
+NO_VERDICT_NOTE = "the article's words; judge yes or no from them"
+
+
+def kind_line(answer: Answer) -> str:
+    """What kind of answer it is, for a text view: nothing for a factoid (its form is the
+    span, as always); the kind, and for a yes/no answer without a verdict, who judges."""
+    if answer.kind == "factoid":
+        return ""
+    if answer.kind == "yes/no" and answer.verdict is None:
+        return f"question kind: yes/no ({NO_VERDICT_NOTE})"
+    return f"question kind: {answer.kind}"
+
+
 # Answer.confidence estimates the chance that the answer is right; words read faster than
 # numbers. Highest threshold first.
 CONFIDENCE_LEVELS: tuple[tuple[float, str], ...] = ((0.85, "high"), (0.5, "medium"))
@@ -87,8 +102,8 @@ def _turn_markdown(turn: Answer, titles: Mapping[str, str] | None) -> list[str]:
     verdict = f"**{turn.verdict.capitalize()}.** " if turn.verdict else ""
     blocks.append(f"{verdict}{escape_markdown(turn.text)} {refs}".strip())
     level = confidence_level(turn.confidence)
-    kind = "" if turn.kind == "factoid" else f" · question kind: {turn.kind}"
-    blocks.append(f"Confidence: {turn.confidence:.2f} ({level}){kind}")
+    kind = kind_line(turn)
+    blocks.append(f"Confidence: {turn.confidence:.2f} ({level})" + (f" · {kind}" if kind else ""))
     if turn.citations:
         blocks.append("Sources:")
     for citation in turn.citations:
