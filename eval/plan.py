@@ -44,8 +44,8 @@ __all__ = [
 ]
 
 SETS = ("article", "squad", "coqa")  # what "all" runs
-# Asked only by name: it repeats squad and coqa questions, and 300 a corpus took 39 min
-# (index builds 10) on 2 busy shared cores.
+# Asked only by name: corpus repeats squad and coqa questions, and 300 a corpus took 39 min
+# (index builds 10) on 2 busy shared cores; nyt asks calibration questions (eval/nyt.py).
 EXTRA_SETS = ("corpus", "nyt")
 DEFAULT_LIMITS: dict[str, int | None] = {
     "article": None,

@@ -746,14 +746,22 @@ def test_questions_refused_with_an_error_are_named_in_the_report(
     assert "coqa/history:" not in text  # the primary condition answered: no note for it
 
 
-def test_the_nyt_set_asks_only_held_out_articles(shared: Path, fake_factory) -> None:
+@pytest.fixture
+def nyt(shared: Path) -> Path:
+    """A NYT file of the fixture's SQuAD articles, where the NYT set reads it."""
+    from eval.nyt import NYT_FILE
+
+    path = shared.parent / NYT_FILE
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(squad_json()), encoding="utf-8")
+    return path
+
+
+def test_the_nyt_set_asks_only_held_out_articles(nyt: Path, fake_factory) -> None:
     """Per article, one corpus of every article of the file, and negatives of another held-out
     article; an article the reader was trained on is in the corpus but never asked about."""
-    from eval.nyt import NYT_FILE, ONE_CORPUS, nyt_plan
+    from eval.nyt import ONE_CORPUS, nyt_plan
 
-    nyt = shared.parent / NYT_FILE
-    nyt.parent.mkdir(parents=True)
-    nyt.write_text(json.dumps(squad_json()), encoding="utf-8")
     plan = nyt_plan(limit=None, seed=1, held={25, 26})
     by_name = {c.name: c for c in plan.conditions}
     assert [c.name for c in plan.conditions] == [
@@ -773,15 +781,12 @@ def test_the_nyt_set_asks_only_held_out_articles(shared: Path, fake_factory) -> 
     assert all(r.abstained for r in results if r.condition == "nyt/negatives")
 
 
-def test_the_nyt_set_asks_the_articles_training_held_out(shared: Path) -> None:
+def test_the_nyt_set_asks_the_articles_training_held_out(nyt: Path) -> None:
     """train.data numbers articles from 0, the eval's SquadArticle from 1: the set must ask
     exactly the questions that training held out."""
-    from eval.nyt import NYT_FILE, nyt_plan
+    from eval.nyt import nyt_plan
     from train.data import held_out_articles, read_squad
 
-    nyt = shared.parent / NYT_FILE
-    nyt.parent.mkdir(parents=True)
-    nyt.write_text(json.dumps(squad_json()), encoding="utf-8")
     examples = [ex for group in read_squad(nyt, "nyt") for ex in group]
     held = held_out_articles(examples)
     expected = sorted(ex.id for ex in examples if ex.article in held)

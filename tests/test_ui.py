@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from qa.answering import NO_VERDICT_NOTE
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation, Document, Paragraph
 from ui import app, article_view, endpoints, render, serve
 
@@ -108,16 +109,16 @@ def test_a_verdict_shows_as_a_badge_before_its_evidence(verdict, word):
     main, _ = render.answer_messages(make_answer(kind="yes/no", verdict=verdict))
     badge = f'<span class="qa-verdict qa-verdict-{verdict}">{word}</span> '
     assert f'<div class="qa-text">{badge}<strong>Alexander Gabuev</strong>' in main["content"]
-    assert render.NO_VERDICT_NOTE not in main["content"]
+    assert NO_VERDICT_NOTE not in main["content"]
 
 
 def test_a_yes_no_answer_without_a_verdict_shows_the_evidence_alone_and_says_so():
     main, _ = render.answer_messages(make_answer(kind="yes/no"))
     assert "qa-verdict" not in main["content"]
     assert '<div class="qa-text"><strong>Alexander Gabuev</strong>' in main["content"]
-    assert render.NO_VERDICT_NOTE in main["content"]
+    assert NO_VERDICT_NOTE in main["content"]
     factoid, _ = render.answer_messages(make_answer())
-    assert render.NO_VERDICT_NOTE not in factoid["content"]
+    assert NO_VERDICT_NOTE not in factoid["content"]
 
 
 def test_an_unknown_verdict_string_is_never_rendered():

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from qa.answering import NO_VERDICT_NOTE, confidence_level
+from qa.answering import confidence_level, verdict_note
 from qa.types import ABSTAIN_MESSAGE, Alternative, Answer, Citation
 
 __all__ = ["confidence_level"]  # re-exported: words for a confidence, shared with the export
@@ -127,9 +127,8 @@ def verdict_html(verdict: str | None) -> str:
 
 def kind_note_html(result: Answer) -> str:
     """What the quoted words are, for a yes/no answer that has no verdict."""
-    if result.kind != "yes/no" or result.verdict is not None:
-        return ""
-    return f' · <span class="qa-kind-note">{NO_VERDICT_NOTE}</span>'
+    note = verdict_note(result)
+    return f' · <span class="qa-kind-note">{note}</span>' if note else ""
 
 
 def answer_html(result: Answer, show_alternatives: bool = True) -> str:

@@ -20,6 +20,7 @@ from qa.answering.export import (
     conversation_markdown,
     escape_markdown,
     kind_line,
+    verdict_note,
 )
 from qa.answering.followup import (
     AnswerOf,
@@ -57,4 +58,5 @@ __all__ = [
     "resolve_conversation",
     "suggestions_for",
     "supporting_citations",
+    "verdict_note",
 ]

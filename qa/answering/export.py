@@ -18,14 +18,19 @@ from qa.types import ABSTAIN_MESSAGE, Answer, Citation
 NO_VERDICT_NOTE = "the article's words; judge yes or no from them"
 
 
+def verdict_note(answer: Answer) -> str:
+    """NO_VERDICT_NOTE for a yes/no answer without a verdict, else nothing (the chat, the CLI
+    and the Markdown export all show it)."""
+    return NO_VERDICT_NOTE if answer.kind == "yes/no" and answer.verdict is None else ""
+
+
 def kind_line(answer: Answer) -> str:
     """What kind of answer it is, for a text view: nothing for a factoid (its form is the
     span, as always); the kind, and for a yes/no answer without a verdict, who judges."""
     if answer.kind == "factoid":
         return ""
-    if answer.kind == "yes/no" and answer.verdict is None:
-        return f"question kind: yes/no ({NO_VERDICT_NOTE})"
-    return f"question kind: {answer.kind}"
+    note = verdict_note(answer)
+    return f"question kind: {answer.kind}" + (f" ({note})" if note else "")
 
 
 # Answer.confidence estimates the chance that the answer is right; words read faster than
