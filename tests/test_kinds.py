@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from qa.answering import KINDS, is_echo, question_kind
-from qa.answering.forms import Span, clause_around, clauses, statement_span
+from qa.answering.forms import Span, clause_around, clauses, is_question, statement_span
 from qa.answering.gist import gist_answer
 from qa.documents import document_from_text
 from qa.types import Answer
@@ -95,6 +95,17 @@ PARAGRAPH = (
     "President Xi Jinping has positioned China as a neutral broker on Ukraine, proposing a "
     "12-point blueprint for peace."
 )
+
+
+def test_a_question_in_the_article_is_not_a_statement():
+    """The seed article's headline asks "Is China distancing itself from Russia?": for "Has
+    China turned its back on Russia?" it is no answer (not an echo either: other words)."""
+    text = "Is China distancing itself from Russia? It is not, experts say."
+    question = "Has China turned its back on Russia?"
+    assert statement_span(text, Span(3, 8), question, 1, 6) is None
+    assert is_question("“Why now?”") and not is_question("It is not, experts say.")
+    found = statement_span(text, Span(44, 50), question, 1, 6)
+    assert found is not None and found.of(text) == "It is not, experts say."
 
 
 def test_a_statement_is_the_clause_around_the_span_verbatim():

@@ -58,6 +58,12 @@ def is_echo(answer: str, question: str) -> bool:
     return not words or words <= content_words(question)
 
 
+def is_question(text: str) -> bool:
+    """A sentence that asks ("Is China distancing itself from Russia?", a headline's or an op-ed's
+    rhetorical question) states nothing, so it never answers a question."""
+    return text.rstrip(" \"'\u201d\u2019)").endswith("?")
+
+
 def sentences_around(paragraph: str, span: Span, limit: int) -> Span:
     """The sentences of ``paragraph`` that ``span`` touches, at most ``limit`` adjacent ones
     (from the one where it starts)."""
@@ -103,8 +109,11 @@ def statement_span(
     paragraph: str, span: Span, question: str, max_sentences: int, min_clause_words: int
 ) -> Span | None:
     """The shortest statement around the reader's span that is not an echo of the question:
-    its clause, else its sentence(s); None when both only repeat the question."""
+    its clause, else its sentence(s); None when both only repeat the question, or when the
+    sentences are the article's own question."""
     sentence = sentences_around(paragraph, span, max_sentences)
+    if is_question(sentence.of(paragraph)):
+        return None
     for choice in (clause_around(paragraph, sentence, span, min_clause_words), sentence):
         if not is_echo(choice.of(paragraph), question):
             return choice
