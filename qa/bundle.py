@@ -56,7 +56,9 @@ class Models:
                 f"retrieval='hybrid+rerank'"
             )
         depth = settings.rerank_depth if one_pass(settings) else settings.read_depth
-        return NeuralReader(model, depth=depth, abstain_threshold=threshold)
+        return NeuralReader(
+            model, depth=depth, abstain_threshold=threshold, retrieval=settings.retrieval
+        )
 
 
 def one_pass(settings: Settings) -> bool:

@@ -212,3 +212,48 @@ def test_an_exported_reader_ranker_rebuilds_as_the_trainable_model(tiny_ranker: 
         out = model(**{k: torch.from_numpy(v) for k, v in arrays.items()})
     assert np.allclose(out.start_logits.numpy(), onnx_start, atol=0.05)
     assert np.allclose(out.relevance.numpy(), onnx_relevance, atol=0.05)
+
+
+def fit(mode: str, threshold: float) -> dict:
+    return {"rerank_weight": 0.1, "confidence": {"bias": 0.0, "weights": {"null_gap": 1.0}},
+            "abstain_threshold": threshold, "fitted_in": mode}  # fmt: skip
+
+
+def test_each_mode_keeps_its_own_calibration_in_the_manifest() -> None:
+    from train.calibrate import placed
+
+    two, one = fit("hybrid+rerank", 0.3), fit("hybrid+reader", 0.4)
+    manifest = placed({"calibration": {}}, one, "hybrid+rerank")  # the first fit is the default
+    assert manifest == {"calibration": one, "calibrations": {}}
+    manifest = placed(manifest, two, "hybrid+rerank")  # the default mode's fit takes its place
+    assert manifest == {"calibration": two, "calibrations": {"hybrid+reader": one}}
+    again = fit("hybrid+reader", 0.5)
+    assert placed(manifest, again, "hybrid+rerank") == {
+        "calibration": two,
+        "calibrations": {"hybrid+reader": again},
+    }
+    # with one pass as the default, its fit becomes the default and the other one is kept
+    assert placed(manifest, again, "hybrid+reader") == {
+        "calibration": again,
+        "calibrations": {"hybrid+rerank": two},
+    }
+
+
+def test_the_reader_reads_with_the_calibration_of_its_mode(tiny_ranker: Path, tmp_path) -> None:
+    import shutil
+
+    from qa.bundle import Models
+    from qa.settings import Settings
+    from train.calibrate import write_calibration
+
+    folder = tmp_path / "reader"
+    shutil.copytree(tiny_ranker, folder)
+    write_calibration(folder, fit("hybrid+rerank", 0.3))
+    write_calibration(folder, fit("hybrid+reader", 0.4))
+    models = Models(embedder=None, scorer=None)  # the neural reader needs neither
+    thresholds = {
+        mode: models.reader(Settings(reader_model=str(folder), retrieval=mode)).threshold
+        for mode in ("hybrid+rerank", "hybrid+reader", "hybrid")
+    }
+    # a mode without its own fit (the ablation "hybrid") reads with the default mode's
+    assert thresholds == {"hybrid+rerank": 0.3, "hybrid+reader": 0.4, "hybrid": 0.3}

@@ -11,7 +11,9 @@ chosen answer right, F1 >= 0.5) on features that do not depend on the corpus (sp
 its gap to the null answer, the passage's relevance, the lead over the runner-up), and the
 abstention threshold by a stated rule: the best mean of F1 on answerable questions and share
 of negatives refused, pooled. Per source, a coverage-risk table is printed and kept in the
-manifest.
+manifest. Each mode keeps its own fit: one in the default mode (``Settings().retrieval``) is the
+manifest's ``calibration``, the one any mode without its own uses; one in another mode goes to
+``calibrations[mode]``, used when the reader reads in that mode (``calibration_for``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from eval.metrics import f1_score
 from qa.reading import MANIFEST, LinearModel, confidence_inputs, dedupe, span_score
+from qa.settings import Settings
 from train.calibration_cases import KINDS, SOURCES, Case, collect
 
 RERANK_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
@@ -185,8 +188,22 @@ def main(argv: list[str] | None = None) -> None:
 def write_calibration(reader: Path, calibration: dict) -> None:
     path = reader / MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["calibration"] = calibration
+    manifest.update(placed(manifest, calibration, Settings().retrieval))
     path.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
+def placed(manifest: dict, calibration: dict, default_mode: str) -> dict:
+    """The manifest's ``calibration`` (the default mode's fit, used by any mode without its
+    own) and ``calibrations`` (the other modes' fits, by mode) once ``calibration`` is added:
+    a new fit replaces only the one fitted in its own mode."""
+    mode = calibration["fitted_in"]
+    current = manifest.get("calibration") or {}
+    others = {k: v for k, v in (manifest.get("calibrations") or {}).items() if k != mode}
+    if mode == default_mode or not current or current.get("fitted_in") == mode:
+        if current and current.get("fitted_in") not in (None, mode):
+            others[current["fitted_in"]] = current
+        return {"calibration": calibration, "calibrations": others}
+    return {"calibration": current, "calibrations": {**others, mode: calibration}}
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def plot(rows: list[dict], out: Path) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     left.plot([r["seen"] for r in evals], [r["dev_f1"] for r in evals], "o-", label="F1")
     left.plot([r["seen"] for r in evals], [r["dev_em"] for r in evals], "s--", label="EM")
-    left.set(xlabel="training windows seen", ylabel="held-out SQuAD (articles 22-24)")
+    left.set(xlabel="training windows seen", ylabel="dev: 150 SQuAD 22-24 + 150 NYT")
     left.set_title("Reader on the gold paragraph")
     left.legend()
     window = 25  # steps averaged: single-batch losses are noisy

@@ -102,6 +102,17 @@ def ranked_by_relevance(passages: Sequence[Passage], reads: Sequence[Read]) -> l
     return sorted(scored, key=lambda p: -p.score) + rest
 
 
+def calibration_for(model: SpanModel, retrieval: str | None) -> Mapping[str, Any]:
+    """The model's calibration fitted in ``retrieval`` mode, else its default one: a reader
+    ranks and trusts its spans by the passage scores of the mode it reads in (the
+    cross-encoder's, or in one pass its own relevance), so each mode has its own fit."""
+    default = getattr(model, "calibration", None) or DEFAULT_CALIBRATION
+    for fitted in (default, *(getattr(model, "calibrations", None) or {}).values()):
+        if retrieval is not None and fitted.get("fitted_in") == retrieval:
+            return fitted
+    return default
+
+
 def span_score(features: Mapping[str, float], calibration: Mapping[str, Any]) -> float:
     """How the reader ranks spans across passages: span log-probability plus weighted rerank."""
     return features["span_logp"] + float(calibration.get("rerank_weight", 0.0)) * features["rerank"]
@@ -109,7 +120,8 @@ def span_score(features: Mapping[str, float], calibration: Mapping[str, Any]) ->
 
 class NeuralReader(Thresholded):
     """Reads whole paragraphs with a span model; candidates best first, one per distinct text.
-    ``abstain_threshold`` None: the one fitted with the model's calibration."""
+    ``abstain_threshold`` None: the one fitted with the model's calibration for ``retrieval``
+    (the pipeline's mode; see ``calibration_for``)."""
 
     def __init__(
         self,
@@ -118,15 +130,15 @@ class NeuralReader(Thresholded):
         max_answer_tokens: int = 30,
         per_window: int = 5,
         abstain_threshold: float | None = None,
+        retrieval: str | None = None,
     ) -> None:
         self.model = model
         self.abstain_threshold = abstain_threshold
         self.depth = depth
         self.max_answer_tokens = max_answer_tokens
         self.per_window = per_window
-        calibration = getattr(model, "calibration", None) or DEFAULT_CALIBRATION
-        self.calibration = calibration
-        self.confidence_model = LinearModel.from_dict(calibration["confidence"])
+        self.calibration = calibration_for(model, retrieval)
+        self.confidence_model = LinearModel.from_dict(self.calibration["confidence"])
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
         return self.candidates_of(self.run(question, passages))

@@ -69,6 +69,7 @@ class OnnxSpanModel:
         self.max_length = int(manifest.get("max_length", 384))
         self.overlap = int(manifest.get("overlap", 128))
         self.calibration = manifest.get("calibration", {})
+        self.calibrations = manifest.get("calibrations", {})  # other modes' fits, by mode
         self.tokenizer = load_tokenizer(folder / "tokenizer.json")
         try:
             self.session = onnx_session(folder / "model.onnx", threads)
@@ -96,6 +97,7 @@ class TransformersSpanModel:
         self.max_length = max_length
         self.overlap = overlap
         self.calibration: dict[str, Any] = {}
+        self.calibrations: dict[str, dict[str, Any]] = {}
         self.has_relevance = hasattr(model, "classifier") and hasattr(model, "qa_outputs")
 
     @classmethod
