@@ -257,3 +257,18 @@ def test_the_reader_reads_with_the_calibration_of_its_mode(tiny_ranker: Path, tm
     }
     # a mode without its own fit (the ablation "hybrid") reads with the default mode's
     assert thresholds == {"hybrid+rerank": 0.3, "hybrid+reader": 0.4, "hybrid": 0.3}
+
+
+def test_a_run_goes_on_from_an_earlier_runs_fp32_folder(tmp_path) -> None:
+    """``train.run --init DIR/final``: the earlier run's weights, exactly (no int8 round trip)."""
+    import torch
+
+    from train.model import BertReaderRanker
+    from train.run import initial_model
+
+    torch.manual_seed(0)
+    earlier = BertReaderRanker(tiny_config(64))
+    earlier.save_pretrained(tmp_path / "final", safe_serialization=True)
+    state, again = earlier.state_dict(), initial_model(str(tmp_path / "final")).state_dict()
+    assert state.keys() == again.keys()
+    assert all(torch.equal(state[k], again[k]) for k in state)

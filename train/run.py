@@ -1,7 +1,8 @@
 """Fine-tune the reader: ``python -m train.run --out DIR`` (resumes from DIR's last checkpoint).
 
 ``--init qa/models/reader/model.onnx --seed 14`` goes on from the shipped reader instead, on a
-new draw of the sampled sources (the held-out split stays: ``split_seed``).
+new draw of the sampled sources (the held-out split stays: ``split_seed``); ``--init DIR/final``
+goes on from an earlier run's fp32 model, without the int8 round trip.
 
 Starts from the cross-encoder the project already ships, whole (see train.convert and
 train.model): its relevance head stays, distilled toward the cross-encoder's own scores
@@ -49,7 +50,7 @@ class Recipe:
     # a run with another one would train on those questions, so it is a field of its own.
     split_seed: int = 13
     # Start from an exported reader-ranker (its int8 ONNX file, dequantized by train.convert)
-    # instead of the cross-encoder: a second run goes on from the shipped reader.
+    # or an earlier run's final fp32 folder instead of the cross-encoder: a run goes on.
     init: str = ""
     eval_every: int = 150
     save_every: int = 50
@@ -118,11 +119,9 @@ def train(
     import torch
     from tqdm.auto import tqdm
 
-    from train.convert import reader_ranker_from_cross_encoder
-
     torch.manual_seed(recipe.seed)
     out.mkdir(parents=True, exist_ok=True)
-    model = base if base is not None else reader_ranker_from_cross_encoder(recipe.init or None)
+    model = base if base is not None else initial_model(recipe.init)
     if not getattr(model, "takes_teacher", False):  # a plain reader: nothing to distil into
         recipe = replace(recipe, distill_weight=0.0)
     tokenizer, batches, dev = prepare(recipe, tokenizer, examples, dev, out)
@@ -234,6 +233,17 @@ def evaluate(model, tokenizer, dev: list[Example], recipe: Recipe) -> dict:
     scores = score_reader(model, tokenizer, dev, recipe.max_length, recipe.overlap)
     model.train()
     return scores
+
+
+def initial_model(init: str):
+    """The model a run starts from: the cross-encoder (``init`` empty), an earlier run's final
+    fp32 folder, or an exported reader-ranker's ONNX file (train.convert)."""
+    from train.convert import reader_ranker_from_cross_encoder
+    from train.model import BertReaderRanker
+
+    if init and Path(init).is_dir():
+        return BertReaderRanker.from_pretrained(init)
+    return reader_ranker_from_cross_encoder(init or None)
 
 
 def save_checkpoint(path: Path, model, optimizer, schedule, step: int, recipe: Recipe) -> None:
