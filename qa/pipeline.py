@@ -18,7 +18,7 @@ from qa.indexing.build import IndexReport, build_index, open_corpus_index
 from qa.indexing.folder import StoredIndex
 from qa.indexing.refresh import IndexWatch, load_current
 from qa.indexing.vectors.milvus_calls import CollectionMissing
-from qa.reading.candidates import Reader
+from qa.reading.candidates import Reader, Reading
 from qa.reading.nlp import ParseCache, using
 from qa.retrieval.hybrid import Retriever, SearchOptions, prefer_article
 from qa.settings import INDEX_FIELDS, Settings, validate_settings
@@ -258,12 +258,7 @@ class Pipeline:
                 nearest_paragraphs(passages[: settings.k]),
                 len(self.documents) > 1,
             )
-        reader = self.reader(settings)
-        if one_pass(settings):  # the neural reader-ranker (checked when it was built)
-            reading, passages = reader.ranked_reading(resolved, passages)  # type: ignore[attr-defined]
-            passages = passages[: settings.k]
-        else:
-            reading = reader.reading(resolved, passages)
+        reading, passages = self._read(resolved, passages, settings)
         composer = Composer(
             settings.max_alternatives,
             settings.conflict_ratio,
@@ -271,6 +266,17 @@ class Pipeline:
             form_rules(settings),
         )
         return composer.compose(question, resolved, reading, passages, kind)
+
+    def _read(
+        self, question: str, passages: Sequence[Passage], settings: Settings
+    ) -> tuple[Reading, Sequence[Passage]]:
+        """The reading, and the passages as the answer cites them: in one pass ranked by the
+        reader-ranker itself and cut to k, else as retrieval ranked them."""
+        reader = self.reader(settings)
+        if one_pass(settings):  # the neural reader-ranker (checked when it was built)
+            reading, ranked = reader.ranked_reading(question, passages)  # type: ignore[attr-defined]
+            return reading, ranked[: settings.k]
+        return reader.reading(question, passages), passages
 
     def _gist_document(
         self, passages: Sequence[Passage], doc_ids: Collection[str] | None
