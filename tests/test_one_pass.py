@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.reading.neural import NeuralReader, ranked_by_relevance
+from qa.reading.neural import DEFAULT_CALIBRATION, NeuralReader, ranked_by_relevance
 from qa.reading.span_models import OnnxSpanModel
 from qa.types import Chunk, Document, Passage
 
@@ -132,7 +132,7 @@ def test_passages_not_read_keep_their_order_after_the_ranked_ones(seed_document)
 
 @pytest.mark.slow
 def test_a_reader_without_a_relevance_head_cannot_run_one_pass(real_pipeline) -> None:
-    """The shipped reader v2 has the head; a span-only model is refused for one pass."""
+    """The shipped reader has the head; a span-only model is refused for one pass."""
     from qa.settings import Settings
 
     class SpanOnly:
@@ -272,3 +272,31 @@ def test_a_run_goes_on_from_an_earlier_runs_fp32_folder(tmp_path) -> None:
     state, again = earlier.state_dict(), initial_model(str(tmp_path / "final")).state_dict()
     assert state.keys() == again.keys()
     assert all(torch.equal(state[k], again[k]) for k in state)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="neither a run's final folder nor a reader folder"):
+        initial_model(str(tmp_path / "empty"))
+
+
+def test_a_run_goes_on_from_a_shipped_reader_folder(tmp_path, monkeypatch) -> None:
+    """``--init qa/models/reader`` starts from the folder's int8 export, as ``--init
+    qa/models/reader/model.onnx`` does (train.convert rebuilds it)."""
+    import train.convert
+    from train.run import initial_model
+
+    given = []
+    monkeypatch.setattr(train.convert, "reader_ranker_from_cross_encoder", given.append)
+    (tmp_path / "model.onnx").write_bytes(b"an export")
+    initial_model(str(tmp_path))
+    initial_model("")
+    assert given == [tmp_path / "model.onnx", None]  # None: the cross-encoder
+
+
+def test_a_reader_calibrated_before_modes_reads_with_its_one_fit_in_every_mode() -> None:
+    from types import SimpleNamespace
+
+    legacy = {"confidence": {"bias": 0.0, "weights": {}}, "abstain_threshold": 0.3}  # no mode
+    model = SimpleNamespace(calibration=legacy)  # and no calibrations
+    for mode in ("hybrid+rerank", "hybrid+reader", None):
+        assert NeuralReader(model, retrieval=mode).threshold == 0.3
+    uncalibrated = NeuralReader(SimpleNamespace(calibration={}), retrieval="hybrid+rerank")
+    assert uncalibrated.calibration == DEFAULT_CALIBRATION

@@ -1,6 +1,6 @@
 """Fit how the neural reader ranks and trusts its answers; writes the reader's calibration.
 
-    python -m train.calibrate --reader qa/models/reader [--retrieval hybrid+reader]
+    python -m train.calibrate --reader qa/models/reader [--retrieval hybrid+reader] [--cache F]
 
 Data: the held-out slices of every training source (train.calibration_cases): positives and
 three kinds of negatives (on-topic, cross-article, Disfl-QA's real unanswerables), each article
@@ -12,7 +12,8 @@ its gap to the null answer, the passage's relevance, the lead over the runner-up
 abstention threshold by a stated rule: the best mean of F1 on answerable questions and share
 of negatives refused, pooled. Per source, a coverage-risk table is printed and kept in the
 manifest. Each mode keeps its own fit: one in the default mode (``Settings().retrieval``) is the
-manifest's ``calibration``, the one any mode without its own uses; one in another mode goes to
+manifest's ``calibration``, the one any mode without its own uses (a reader's first fit, in
+any mode, holds that place until a default-mode fit comes); one in another mode goes to
 ``calibrations[mode]``, used when the reader reads in that mode (``calibration_for``).
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.metrics import f1_score
+from qa.checksums import file_sha256
 from qa.reading import MANIFEST, LinearModel, confidence_inputs, dedupe, span_score
 from qa.settings import Settings
 from train.calibration_cases import KINDS, SOURCES, Case, collect
@@ -154,19 +156,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reader", type=Path, required=True, help="a reader folder (ONNX)")
     parser.add_argument(
         "--retrieval",
-        default="hybrid+reader",
-        choices=["hybrid+reader", "hybrid+rerank"],
+        default=Settings().retrieval,
+        choices=["hybrid+rerank", "hybrid+reader"],
         help="the mode the cases are read in (one pass, or the cross-encoder's rerank first)",
     )
-    parser.add_argument("--limit", type=int, default=80, help="answerable questions per source")
+    parser.add_argument("--limit", type=int, default=60, help="answerable questions per source")
     parser.add_argument("--cache", type=Path, help="JSON file keeping the collected cases")
     args = parser.parse_args(argv)
-    if args.cache and args.cache.exists():
-        cases = [Case(**row) for row in json.loads(args.cache.read_text())]
-    else:
-        cases = collect(args.reader, args.retrieval, args.limit)
-        if args.cache:
-            args.cache.write_text(json.dumps([c.__dict__ for c in cases]))
+    cases = cases_of(args.reader, args.retrieval, args.limit, args.cache)
     w = choose_rerank_weight(cases)
     confidence = fit_confidence(confidence_rows(cases, w))
     scored = scored_cases(cases, w, confidence)
@@ -185,6 +182,23 @@ def main(argv: list[str] | None = None) -> None:
     })  # fmt: skip
 
 
+def cases_of(reader: Path, retrieval: str, limit: int, cache: Path | None) -> list[Case]:
+    """The cases read in mode ``retrieval``: collected, or from ``cache``, which keeps the mode
+    and model they were read with, so a fit never takes another mode's cases as its own."""
+    key = {"retrieval": retrieval, "model": file_sha256(reader / "model.onnx"), "limit": limit}
+    if cache and cache.exists():
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+        read_with = kept.get("read_with") if isinstance(kept, dict) else "unknown settings"
+        if read_with != key:
+            raise SystemExit(f"{cache}: cases read with {read_with}, not {key}: use another file")
+        return [Case(**row) for row in kept["cases"]]
+    cases = collect(reader, retrieval, limit)
+    if cache:
+        kept = {"read_with": key, "cases": [c.__dict__ for c in cases]}
+        cache.write_text(json.dumps(kept), encoding="utf-8")
+    return cases
+
+
 def write_calibration(reader: Path, calibration: dict) -> None:
     path = reader / MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -195,7 +209,8 @@ def write_calibration(reader: Path, calibration: dict) -> None:
 def placed(manifest: dict, calibration: dict, default_mode: str) -> dict:
     """The manifest's ``calibration`` (the default mode's fit, used by any mode without its
     own) and ``calibrations`` (the other modes' fits, by mode) once ``calibration`` is added:
-    a new fit replaces only the one fitted in its own mode."""
+    a new fit replaces only the one fitted in its own mode. A reader's first fit, whatever its
+    mode, is its ``calibration`` until one in the default mode takes its place."""
     mode = calibration["fitted_in"]
     current = manifest.get("calibration") or {}
     others = {k: v for k, v in (manifest.get("calibrations") or {}).items() if k != mode}

@@ -241,8 +241,13 @@ def initial_model(init: str):
     from train.convert import reader_ranker_from_cross_encoder
     from train.model import BertReaderRanker
 
-    if init and Path(init).is_dir():
-        return BertReaderRanker.from_pretrained(init)
+    folder = Path(init)
+    if init and folder.is_dir():
+        if (folder / "config.json").is_file():
+            return BertReaderRanker.from_pretrained(folder)
+        if (folder / "model.onnx").is_file():  # a shipped reader folder: its export
+            return reader_ranker_from_cross_encoder(folder / "model.onnx")
+        raise SystemExit(f"--init {init}: neither a run's final folder nor a reader folder")
     return reader_ranker_from_cross_encoder(init or None)
 
 

@@ -1,0 +1,56 @@
+"""train.calibrate's case cache: the cases are kept with the mode and model they were read
+with, and a fit in one mode never takes cases read in another as its own."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa.checksums import file_sha256
+from train import calibrate
+from train.calibration_cases import Case
+
+CASE = Case("squad", "positive", ["Ann Lee"], [("Ann Lee", {"span_logp": -1.0})])
+
+
+@pytest.fixture
+def reader(tmp_path):
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"not a real model: only its checksum is read")
+    return folder
+
+
+def test_cases_are_kept_with_their_mode_and_read_back(reader, tmp_path, monkeypatch) -> None:
+    cache = tmp_path / "cases.json"
+    monkeypatch.setattr(calibrate, "collect", lambda *args: [CASE])
+    assert calibrate.cases_of(reader, "hybrid+rerank", 60, cache) == [CASE]
+    kept = json.loads(cache.read_text())
+    assert kept["read_with"] == {
+        "retrieval": "hybrid+rerank",
+        "model": file_sha256(reader / "model.onnx"),
+        "limit": 60,
+    }
+    monkeypatch.setattr(calibrate, "collect", lambda *args: pytest.fail("read from the cache"))
+    again = calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
+    assert json.dumps([c.__dict__ for c in again]) == json.dumps([CASE.__dict__])
+
+
+@pytest.mark.parametrize("mode, limit", [("hybrid+reader", 60), ("hybrid+rerank", 80)])
+def test_a_cache_read_another_way_is_refused(reader, tmp_path, monkeypatch, mode, limit) -> None:
+    cache = tmp_path / "cases.json"
+    monkeypatch.setattr(calibrate, "collect", lambda *args: [CASE])
+    calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
+    with pytest.raises(SystemExit, match="use another file"):
+        calibrate.cases_of(reader, mode, limit, cache)
+    (reader / "model.onnx").write_bytes(b"another model")
+    with pytest.raises(SystemExit, match="use another file"):
+        calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
+
+
+def test_a_cache_without_its_reading_is_refused(reader, tmp_path) -> None:
+    cache = tmp_path / "cases.json"
+    cache.write_text(json.dumps([CASE.__dict__]))  # the earlier format: cases only
+    with pytest.raises(SystemExit, match="unknown settings"):
+        calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
