@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         "--retrieval",
         default=Settings().retrieval,
         choices=["hybrid+rerank", "hybrid+reader"],
-        help="the mode the cases are read in (one pass, or the cross-encoder's rerank first)",
+        help="the mode the cases are read in (the cross-encoder's rerank first, or one pass)",
     )
     parser.add_argument("--limit", type=int, default=60, help="answerable questions per source")
     parser.add_argument("--cache", type=Path, help="JSON file keeping the collected cases")

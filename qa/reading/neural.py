@@ -103,14 +103,12 @@ def ranked_by_relevance(passages: Sequence[Passage], reads: Sequence[Read]) -> l
 
 
 def calibration_for(model: SpanModel, retrieval: str | None) -> Mapping[str, Any]:
-    """The model's calibration fitted in ``retrieval`` mode, else its default one: a reader
-    ranks and trusts its spans by the passage scores of the mode it reads in (the
-    cross-encoder's, or in one pass its own relevance), so each mode has its own fit."""
+    """The model's calibration fitted in ``retrieval`` mode (``calibrations``, keyed by mode
+    by train.calibrate), else its default one: a reader ranks and trusts its spans by the
+    passage scores of the mode it reads in (the cross-encoder's, or in one pass its own
+    relevance), so each mode has its own fit."""
     default = getattr(model, "calibration", None) or DEFAULT_CALIBRATION
-    for fitted in (default, *(getattr(model, "calibrations", None) or {}).values()):
-        if retrieval is not None and fitted.get("fitted_in") == retrieval:
-            return fitted
-    return default
+    return (getattr(model, "calibrations", None) or {}).get(retrieval, default)
 
 
 def span_score(features: Mapping[str, float], calibration: Mapping[str, Any]) -> float:
