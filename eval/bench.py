@@ -2,9 +2,11 @@
 
     python -m eval.bench [--calls 50] [--retrieval hybrid+reader] [--reader-model DIR ...]
 
-Any setting may be given as a flag (as for ``qa``), to compare variants such as the one-pass
-and two-pass modes. Prints medians measured in this one run; the machine is noisy, so
-compare runs made together.
+Any setting may be given as a flag (as for ``qa``). To compare variants, give each other one
+as ``--against NAME=VALUE[,...]`` (per-call settings, e.g. ``--against read_depth=3 --against
+retrieval=hybrid+reader``): their calls alternate question by question with the first's, in
+one process, so a noisy machine's drift falls on all alike, and each median is printed with
+its ratio to the first's. Separate runs of a noisy machine are not comparable.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from eval.datasets import ARTICLE_FILE, read_jsonl
 from eval.metrics import percentile
 from qa.flags import add_setting_flags, settings_from_args
-from qa.settings import FIELDS, Settings
+from qa.settings import FIELDS, Settings, validate_settings
 
 COLD = (
     "import sys, time; t = time.perf_counter(); from qa import answer; "
@@ -40,25 +42,65 @@ def cold_start(runs: int, overrides: dict[str, Any]) -> list[float]:
     return times
 
 
-def warm_latency(calls: int, overrides: dict[str, Any]) -> list[float]:
-    """Milliseconds per answer() call, cycling through the reference questions."""
+def warm_latency(calls: int, variants: list[dict[str, Any]]) -> list[list[float]]:
+    """Milliseconds per answer() call for each variant (per-call settings), cycling through the
+    reference questions; with several variants their calls alternate question by question, so
+    a noisy machine's drift falls on every variant alike."""
     from qa import answer
 
     rows = read_jsonl(ARTICLE_FILE)
-    answer(rows[0]["question"], **overrides)  # load models and parse caches outside the timing
-    times = []
+    for overrides in variants:  # load models and parse caches outside the timing
+        answer(rows[0]["question"], **overrides)
+    times: list[list[float]] = [[] for _ in variants]
     for i in range(calls):
         row = rows[i % len(rows)]
-        start = time.perf_counter()
-        answer(row["question"], history=row.get("history") or None, **overrides)
-        times.append((time.perf_counter() - start) * 1000)
+        for overrides, kept in zip(variants, times, strict=True):
+            start = time.perf_counter()
+            answer(row["question"], history=row.get("history") or None, **overrides)
+            kept.append((time.perf_counter() - start) * 1000)
     return times
+
+
+def variant(text: str) -> dict[str, Any]:
+    """'read_depth=3,k=4' as per-call settings, each value of its field's type."""
+    out: dict[str, Any] = {}
+    for pair in text.split(","):
+        name, _, value = pair.partition("=")
+        name = name.strip()
+        if name not in FIELDS or not value:
+            raise SystemExit(f"--against {text!r}: expected NAME=VALUE with a setting's name")
+        out[name] = typed(getattr(Settings(), name), value.strip())
+    try:
+        validate_settings(Settings().replace(**out))  # out of its bounds: refused, with why
+    except (TypeError, ValueError) as err:
+        raise SystemExit(f"--against {text!r}: {err}") from None
+    return out
+
+
+def typed(default: Any, value: str) -> Any:
+    """``value`` as the type of a setting whose default is ``default``."""
+    if isinstance(default, bool):
+        return value.lower() in ("1", "true", "yes")
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float) or default is None:
+        return float(value)
+    return value
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        type=variant,
+        metavar="NAME=VALUE[,...]",
+        help="also time this variant of the per-call settings, its calls alternating with the "
+        "first's (repeatable); each is printed with its ratio to the first",
+    )
     add_setting_flags(parser, list(FIELDS))
     args = parser.parse_args()
     given = settings_from_args(args)
@@ -74,12 +116,19 @@ def main() -> None:
         f"cold start to first answer: median {statistics.median(cold):.2f} s "
         f"over {len(cold)} runs ({', '.join(f'{t:.2f}' for t in cold)})"
     )
-    warm = warm_latency(args.calls, overrides)
-    p95 = percentile(warm, 95)
-    print(
-        f"answer(): median {statistics.median(warm):.1f} ms, p95 {p95:.1f} ms, "
-        f"over {len(warm)} calls (first pass includes spaCy parses of new paragraphs)"
-    )
+    variants = [overrides, *({**overrides, **v} for v in args.against)]
+    timings = warm_latency(args.calls, variants)
+    base = statistics.median(timings[0])
+    for shown, warm in zip([overrides, *args.against], timings, strict=True):
+        label = f"[{', '.join(f'{k}={v}' for k, v in shown.items()) or 'default'}] " * bool(
+            args.against
+        )
+        ratio = f", {statistics.median(warm) / base:.2f}x the first's" * (warm is not timings[0])
+        print(
+            f"{label}answer(): median {statistics.median(warm):.1f} ms, p95 "
+            f"{percentile(warm, 95):.1f} ms, over {len(warm)} calls{ratio} (first pass "
+            "includes spaCy parses of new paragraphs)"
+        )
 
 
 if __name__ == "__main__":
