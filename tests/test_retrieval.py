@@ -189,6 +189,22 @@ def test_retriever_hybrid_rerank(retriever: Retriever) -> None:
     assert retriever.reranker.seen == [SETTINGS.rerank_depth]  # only the fused top is reranked
 
 
+def test_only_the_rerank_depth_is_reranked_and_the_rest_follow_in_fused_order(
+    retriever: Retriever,
+) -> None:
+    """The cross-encoder is most of a call's cost: with rerank_depth below k it scores that
+    many fused passages, and the passages below follow unscored in their fused order."""
+    settings = Settings(candidates=10, rerank_depth=2)
+    fused = retriever.hybrid(QUESTION, settings.candidates, settings.rrf_k)
+    passages = retriever.search(QUESTION, 5, SearchOptions.of(settings))
+    assert retriever.reranker.seen == [2]
+    assert {p.chunk.id for p in passages[:2]} == {p.chunk.id for p in fused[:2]}
+    assert all(p.rerank_score is not None for p in passages[:2])
+    assert passages[0].rerank_score >= passages[1].rerank_score
+    assert [p.chunk.id for p in passages[2:]] == [p.chunk.id for p in fused[2:5]]
+    assert all(p.rerank_score is None for p in passages[2:])
+
+
 def test_retriever_scores_per_stage(retriever: Retriever) -> None:
     passages = retriever.hybrid(QUESTION, SETTINGS.candidates, SETTINGS.rrf_k)
     rows = [p.chunk.id for p in passages]

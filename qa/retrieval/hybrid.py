@@ -134,7 +134,10 @@ class Retriever:
             rows=self.rows_of(doc_ids),
         )
         if variant == "hybrid+rerank" and self.reranker is not None:
-            pool = self.rerank(question, pool[: max(k, options.rerank_depth)])
+            # The cross-encoder is most of a call's cost: only the fused top is rescored, and
+            # the passages below it follow in fused order.
+            depth = options.rerank_depth
+            pool = [*self.rerank(question, pool[:depth]), *pool[depth:]]
         return pool[:k]
 
     def hybrid(
