@@ -31,6 +31,7 @@ def test_cases_are_kept_with_their_mode_and_read_back(reader, tmp_path, monkeypa
         "retrieval": "hybrid+rerank",
         "model": file_sha256(reader / "model.onnx"),
         "limit": 60,
+        "read_depth": 3,
     }
     monkeypatch.setattr(calibrate, "collect", lambda *args: pytest.fail("read from the cache"))
     again = calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
@@ -54,3 +55,25 @@ def test_a_cache_without_its_reading_is_refused(reader, tmp_path) -> None:
     cache.write_text(json.dumps([CASE.__dict__]))  # the earlier format: cases only
     with pytest.raises(SystemExit, match="unknown settings"):
         calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
+
+
+def test_a_fit_at_a_read_depth_takes_the_candidates_of_that_many_paragraphs() -> None:
+    """Reading is per paragraph: at depth d the reader has exactly the candidates of the top d
+    paragraphs, so a fit for read_depth=1 must not see what paragraphs 2 and 3 gave."""
+    case = Case(
+        "nyt",
+        "positive",
+        ["Ann Lee"],
+        [
+            ("Bob Ray", {"span_logp": -0.5, "rerank": 1.0, "passage_rank": 1.0}),
+            ("Ann Lee", {"span_logp": -1.0, "rerank": 3.0, "passage_rank": 0.0}),
+            ("Cy Dee", {"span_logp": -0.2, "rerank": 0.5, "passage_rank": 2.0}),
+        ],
+    )
+    assert [t for t, _ in calibrate.at_depth([case], 1)[0].candidates] == ["Ann Lee"]
+    assert [t for t, _ in calibrate.at_depth([case], 2)[0].candidates] == ["Bob Ray", "Ann Lee"]
+    assert calibrate.at_depth([case], 3) == [case]
+    # With no weight on the passage score, depth 1 is right and depths 2 and 3 are not.
+    assert calibrate.ranked(calibrate.at_depth([case], 1)[0], 0.0)[0][1] == "Ann Lee"
+    assert calibrate.ranked(case, 0.0)[0][1] == "Cy Dee"
+    assert calibrate.report_depths([case]) == {1: 1.0, 2: 1.0, 3: 1.0}  # each its best weight

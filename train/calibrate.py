@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from eval.metrics import f1_score
 from qa.checksums import file_sha256
 from qa.reading import MANIFEST, LinearModel, confidence_inputs, dedupe, span_score
 from qa.settings import Settings
-from train.calibration_cases import KINDS, SOURCES, Case, collect
+from train.calibration_cases import KINDS, READ_DEPTH, SOURCES, Case, collect
 
 RERANK_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 TABLE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
@@ -42,28 +43,45 @@ def ranked(case: Case, rerank_weight: float) -> list[tuple[float, str, dict[str,
     return dedupe(rows, text=lambda row: row[1])
 
 
-def choose_rerank_weight(cases: list[Case]) -> float:
+def weight_scores(cases: list[Case]) -> dict[float, float]:
+    """Mean F1 of the answerable cases' best candidate under each rerank weight."""
     positives = [c for c in cases if c.kind == "positive" and c.candidates]
-    scores = {}
-    for w in RERANK_WEIGHTS:
-        scores[w] = float(np.mean([f1_score(ranked(c, w)[0][1], c.golds) for c in positives]))
-        print(f"rerank weight {w}: F1 {scores[w]:.4f}")
+    return {
+        w: float(np.mean([f1_score(ranked(c, w)[0][1], c.golds) for c in positives]))
+        for w in RERANK_WEIGHTS
+    }
+
+
+def best_weight(scores: dict[float, float]) -> float:
     return max(scores, key=lambda w: (round(scores[w], 3), -w))
 
 
-def report_depths(cases: list[Case], w: float) -> dict[int, float]:
-    """F1 when only the top-d paragraphs are read (d = 1..5): reading is per paragraph, so
-    the depth-5 candidates of paragraphs ranked below d are exactly what depth d reads."""
-    positives = [c for c in cases if c.kind == "positive" and c.candidates]
+def choose_rerank_weight(cases: list[Case]) -> float:
+    scores = weight_scores(cases)
+    for w, f1 in scores.items():
+        print(f"rerank weight {w}: F1 {f1:.4f}")
+    return best_weight(scores)
+
+
+def at_depth(cases: list[Case], depth: int) -> list[Case]:
+    """The cases as a reader of the top ``depth`` paragraphs only sees them: reading is per
+    paragraph, so those paragraphs' candidates are exactly what it reads."""
+
+    def kept(case: Case) -> list[tuple[str, dict[str, float]]]:
+        return [(t, f) for t, f in case.candidates if f["passage_rank"] < depth]
+
+    return [replace(c, candidates=kept(c)) for c in cases]
+
+
+def report_depths(cases: list[Case]) -> dict[int, float]:
+    """F1 on the answerable cases when only the top-d paragraphs are read (d = 1..READ_DEPTH),
+    each with its best rerank weight: what ``--read-depth`` chooses between."""
     out = {}
-    for depth in range(1, 6):
-        scores = []
-        for case in positives:
-            kept = [(t, f) for t, f in case.candidates if f["passage_rank"] < depth]
-            order = ranked(Case(case.source, case.kind, case.golds, kept), w)
-            scores.append(f1_score(order[0][1], case.golds) if order else 0.0)
-        out[depth] = round(float(np.mean(scores)), 4)
-        print(f"read depth {depth}: F1 {out[depth]:.4f}")
+    for depth in range(1, READ_DEPTH + 1):
+        scores = weight_scores(at_depth(cases, depth))
+        w = best_weight(scores)
+        out[depth] = round(scores[w], 4)
+        print(f"read depth {depth}: F1 {out[depth]:.4f} (rerank weight {w})")
     return out
 
 
@@ -162,8 +180,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--limit", type=int, default=60, help="answerable questions per source")
     parser.add_argument("--cache", type=Path, help="JSON file keeping the collected cases")
+    parser.add_argument(
+        "--read-depth",
+        type=int,
+        default=Settings().read_depth,
+        choices=range(1, READ_DEPTH + 1),
+        help="two passes: paragraphs the reader reads (the setting read_depth it is fitted for)",
+    )
     args = parser.parse_args(argv)
     cases = cases_of(args.reader, args.retrieval, args.limit, args.cache)
+    depth = {}
+    if args.retrieval != "hybrid+reader":  # one pass reads every reranked passage
+        report_depths(cases)
+        cases, depth = at_depth(cases, args.read_depth), {"read_depth": args.read_depth}
     w = choose_rerank_weight(cases)
     confidence = fit_confidence(confidence_rows(cases, w))
     scored = scored_cases(cases, w, confidence)
@@ -175,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
         "confidence": confidence.to_dict(),
         "abstain_threshold": threshold,
         "fitted_in": args.retrieval,
+        **depth,
         "fitted_on": f"held-out slices of {', '.join(SOURCES)}: {len(cases)} cases "
         f"({', '.join(f'{sum(c.kind == k for c in cases)} {k}' for k in KINDS)})",
         "threshold_rule": "max of (F1 on answerable + share of negatives refused) / 2, pooled",
@@ -185,7 +215,12 @@ def main(argv: list[str] | None = None) -> None:
 def cases_of(reader: Path, retrieval: str, limit: int, cache: Path | None) -> list[Case]:
     """The cases read in mode ``retrieval``: collected, or from ``cache``, which keeps the mode
     and model they were read with, so a fit never takes another mode's cases as its own."""
-    key = {"retrieval": retrieval, "model": file_sha256(reader / "model.onnx"), "limit": limit}
+    key = {
+        "retrieval": retrieval,
+        "model": file_sha256(reader / "model.onnx"),
+        "limit": limit,
+        "read_depth": READ_DEPTH,
+    }
     if cache and cache.exists():
         kept = json.loads(cache.read_text(encoding="utf-8"))
         read_with = kept.get("read_with") if isinstance(kept, dict) else "unknown settings"

@@ -32,6 +32,9 @@ from train.data import Example, splits
 MAX_PARAGRAPHS = 80
 KINDS = ("positive", "on-topic", "cross-article", "unanswerable")
 SOURCES = ("squad", "nyt", "new_wiki", "nq", "reddit", "amazon", "quoref", "disfl")
+# Two passes: the cases hold the candidates of the top 3 paragraphs, so a fit at any read depth
+# up to 3 takes those of its top paragraphs (reading is per paragraph: train.calibrate).
+READ_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ def cases_of(
 def collect(reader_dir: Path, retrieval: str, limit: int) -> list[Case]:
     """Every source's cases, ``limit`` answerable questions each (and as many unanswerable)."""
     _, dev = splits()
-    base = Pipeline([], Settings(retrieval=retrieval, reader_model=str(reader_dir)), persist=False)
+    settings = Settings(retrieval=retrieval, reader_model=str(reader_dir), read_depth=READ_DEPTH)
+    base = Pipeline([], settings, persist=False)
     reader = CaseReader(base)
     cases: list[Case] = []
     for source in SOURCES:
