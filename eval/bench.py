@@ -117,15 +117,17 @@ def main() -> None:
         f"over {len(cold)} runs ({', '.join(f'{t:.2f}' for t in cold)})"
     )
     variants = [overrides, *({**overrides, **v} for v in args.against)]
-    timings = warm_latency(args.calls, variants)
+    print_warm([overrides, *args.against], warm_latency(args.calls, variants))
+
+
+def print_warm(shown: list[dict[str, Any]], timings: list[list[float]]) -> None:
+    """Each variant's median and p95; with several, labelled and with the ratio to the first."""
     base = statistics.median(timings[0])
-    for shown, warm in zip([overrides, *args.against], timings, strict=True):
-        label = f"[{', '.join(f'{k}={v}' for k, v in shown.items()) or 'default'}] " * bool(
-            args.against
-        )
-        ratio = f", {statistics.median(warm) / base:.2f}x the first's" * (warm is not timings[0])
+    for i, (given, warm) in enumerate(zip(shown, timings, strict=True)):
+        label = f"[{', '.join(f'{k}={v}' for k, v in given.items()) or 'default'}] "
+        ratio = f", {statistics.median(warm) / base:.2f}x the first's" if i else ""
         print(
-            f"{label}answer(): median {statistics.median(warm):.1f} ms, p95 "
+            f"{label * (len(shown) > 1)}answer(): median {statistics.median(warm):.1f} ms, p95 "
             f"{percentile(warm, 95):.1f} ms, over {len(warm)} calls{ratio} (first pass "
             "includes spaCy parses of new paragraphs)"
         )

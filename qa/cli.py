@@ -167,6 +167,11 @@ def _add_article_options(command: argparse.ArgumentParser) -> None:
 
 
 def _add_eval_and_serve(sub) -> None:
+    _add_eval(sub)
+    _add_serve(sub)
+
+
+def _add_eval(sub) -> None:
     evaluate = sub.add_parser("eval", help="run the evaluation suite")
     evaluate.add_argument(
         "--set",
@@ -190,6 +195,8 @@ def _add_eval_and_serve(sub) -> None:
     add_setting_flags(evaluate, INDEX_FIELDS, again=True)
     add_setting_flags(evaluate, PER_CALL_FIELDS)
 
+
+def _add_serve(sub) -> None:
     serve = sub.add_parser("serve", help="start the chat UI")
     serve.add_argument(
         "--host",

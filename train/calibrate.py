@@ -170,24 +170,7 @@ def print_table(table: dict[str, dict[str, dict[str, float]]], chosen: float) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reader", type=Path, required=True, help="a reader folder (ONNX)")
-    parser.add_argument(
-        "--retrieval",
-        default=Settings().retrieval,
-        choices=["hybrid+rerank", "hybrid+reader"],
-        help="the mode the cases are read in (the cross-encoder's rerank first, or one pass)",
-    )
-    parser.add_argument("--limit", type=int, default=60, help="answerable questions per source")
-    parser.add_argument("--cache", type=Path, help="JSON file keeping the collected cases")
-    parser.add_argument(
-        "--read-depth",
-        type=int,
-        default=Settings().read_depth,
-        choices=range(1, READ_DEPTH + 1),
-        help="two passes: paragraphs the reader reads (the setting read_depth it is fitted for)",
-    )
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     cases = cases_of(args.reader, args.retrieval, args.limit, args.cache)
     depth = {}
     if args.retrieval != "hybrid+reader":  # one pass reads every reranked passage
@@ -210,6 +193,27 @@ def main(argv: list[str] | None = None) -> None:
         "threshold_rule": "max of (F1 on answerable + share of negatives refused) / 2, pooled",
         "coverage_risk": table,
     })  # fmt: skip
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reader", type=Path, required=True, help="a reader folder (ONNX)")
+    parser.add_argument(
+        "--retrieval",
+        default=Settings().retrieval,
+        choices=["hybrid+rerank", "hybrid+reader"],
+        help="the mode the cases are read in (the cross-encoder's rerank first, or one pass)",
+    )
+    parser.add_argument("--limit", type=int, default=60, help="answerable questions per source")
+    parser.add_argument("--cache", type=Path, help="JSON file keeping the collected cases")
+    parser.add_argument(
+        "--read-depth",
+        type=int,
+        default=Settings().read_depth,
+        choices=range(1, READ_DEPTH + 1),
+        help="two passes: paragraphs the reader reads (the setting read_depth it is fitted for)",
+    )
+    return parser.parse_args(argv)
 
 
 def cases_of(reader: Path, retrieval: str, limit: int, cache: Path | None) -> list[Case]:

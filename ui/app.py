@@ -91,20 +91,24 @@ def respond(
         question = validate_question(message, (settings or Settings()).max_question_chars)
         result = ask(question, earlier, int(k), settings, pool, doc_ids)
     except ValueError as err:  # bad input: the message says what to fix
-        reply = [*chat, render.error_message(str(err))]
-        return message, reply, history, gr.skip(), turns
+        return _unanswered(message, chat, history, turns, str(err))
     except VectorStoreUnavailable as err:  # Milvus down or slow: say so; asking again may work
         log.warning("answering %r failed: %s", message, err)
-        reply = [*chat, render.error_message(str(err))]
-        return message, reply, history, gr.skip(), turns
+        return _unanswered(message, chat, history, turns, str(err))
     except Exception:  # a bug or a broken index: log it, never show a traceback
         log.exception("answering %r failed", message)
-        reply = [*chat, render.error_message(render.UNEXPECTED_ERROR)]
-        return message, reply, history, gr.skip(), turns
+        return _unanswered(message, chat, history, turns, render.UNEXPECTED_ERROR)
     turn = [render.user_message(question), *render.answer_messages(result, show_alternatives)]
     documents = (pool if pool is not None else get_pipeline(settings)).documents.values()
     article = article_view.article_html(documents, result.citations, doc_id or None)
     return "", chat + turn, [*history, question], article, [*turns, result]
+
+
+def _unanswered(
+    message: str, chat: list, history: list[str], turns: list[Answer], why: str
+) -> ChatTurn:
+    """The question left in the textbox, the reason in the chat, the article view as it is."""
+    return message, [*chat, render.error_message(why)], history, gr.skip(), turns
 
 
 def without_pending(chat: list[render.Message] | None) -> list[render.Message]:

@@ -64,6 +64,19 @@ def client_of(request: gr.Request | None) -> str:
 def register_api(
     settings: Settings, pool: PipelinePool, articles: SessionArticles, make: MakeArticle
 ) -> None:
+    """/answer, /conversation and /use_article, each in its concurrency lane."""
+    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
+    gr.api(_answer_endpoint(settings, pool, articles), api_name="answer", **lane)
+    gr.api(
+        _conversation_endpoint(settings, pool, articles),
+        api_name="conversation",
+        **CONVERSATION_LANE,
+    )
+    gr.api(_article_endpoint(articles, make), api_name="use_article", **ARTICLE_LANE)
+
+
+# Gradio documents each endpoint from its function's signature and docstring.
+def _answer_endpoint(settings: Settings, pool: PipelinePool, articles: SessionArticles):
     def answer(
         question: str,
         history: list[str] | None = None,
@@ -82,6 +95,10 @@ def register_api(
             serving = serving_for(pool, articles, request)
             return ask(question, history or [], k, settings, serving).to_dict()
 
+    return answer
+
+
+def _conversation_endpoint(settings: Settings, pool: PipelinePool, articles: SessionArticles):
     def conversation(questions: list[str], k: int = Settings.k, request: gr.Request = None) -> dict:
         """Ask questions in turn, each a follow-up of the ones before, and return the whole
         conversation as JSON: the same content as the UI's Markdown export.
@@ -94,6 +111,10 @@ def register_api(
             serving = serving_for(pool, articles, request)
             return conversation_json(converse(questions, k, settings, serving))
 
+    return conversation
+
+
+def _article_endpoint(articles: SessionArticles, make: MakeArticle):
     def use_article(text: str, name: str = "", request: gr.Request = None) -> dict:
         """Give this session its own article; /answer and /conversation then answer about it.
 
@@ -112,10 +133,7 @@ def register_api(
             "paragraphs": len(document.paragraphs),
         }
 
-    lane = {"concurrency_id": MODEL_LANE, "concurrency_limit": pool.size}
-    gr.api(answer, api_name="answer", **lane)
-    gr.api(conversation, api_name="conversation", **CONVERSATION_LANE)
-    gr.api(use_article, api_name="use_article", **ARTICLE_LANE)
+    return use_article
 
 
 @contextmanager

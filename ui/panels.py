@@ -39,51 +39,14 @@ class ChatPanel(NamedTuple):
 
 
 def chat_panel(settings: Settings, examples: Sequence[str], max_k: int) -> ChatPanel:
+    """The chat, the question box and what sits under them, in their order on the page."""
     from ui.confirm import confirm_row
 
-    chat = gr.Chatbot(
-        elem_id="qa-chat",
-        label="Chat",
-        show_label=False,
-        # As tall as its messages, up to what leaves the question box on screen: the cap is
-        # on its scrolling list (ui.assets), so Gradio's autoscroll follows the answers.
-        height=None,
-        min_height=150,
-        placeholder=EXAMPLES_PLACEHOLDER if examples else PLACEHOLDER,
-        latex_delimiters=[],  # a "$$" in an article is money, not math
-        buttons=[],  # copy buttons would copy the HTML source of the replies
-        feedback_options=None,
-    )
-    box = gr.Textbox(
-        elem_id="qa-question",
-        show_label=False,
-        placeholder="Ask about the article…",
-        max_length=settings.max_question_chars,
-        submit_btn="Ask",
-    )
-    shown = None
-    with gr.Column(visible=bool(examples)) as example_box:
-        if examples:
-            shown = gr.Examples(
-                [[q] for q in examples],
-                inputs=[box],
-                label="Examples",
-                elem_id="qa-examples",
-                api_visibility="private",
-            )
-    with gr.Column(visible=False, elem_id="qa-suggest") as suggest_box:
-        gr.Markdown("Suggested questions about your article:", elem_classes="qa-hint")
-        with gr.Row(elem_classes="qa-suggest-row"):
-            suggestions = [
-                gr.Button("", visible=False, size="sm", variant="secondary", min_width=0)
-                for _ in range(MAX_SUGGESTIONS)
-            ]
+    chat, box = _conversation(settings, bool(examples))
+    shown, example_box = _examples(examples, box)
+    suggest_box, suggestions = _suggestions()
     confirm = confirm_row()
-    with gr.Accordion("Settings", open=False):
-        k = gr.Slider(
-            1, max_k, value=settings.k, step=1, precision=0, label="Passages retrieved (k)"
-        )
-        show_alternatives = gr.Checkbox(True, label="Show alternative answers")
+    k, show_alternatives = _reading_settings(settings, max_k)
     with gr.Row():
         clear = gr.Button("Clear chat", variant="secondary", size="sm")
         export = gr.Button(
@@ -106,6 +69,64 @@ def chat_panel(settings: Settings, examples: Sequence[str], max_k: int) -> ChatP
         gr.State([]),
         gr.State([]),
     )
+
+
+def _conversation(settings: Settings, has_examples: bool) -> tuple[gr.Chatbot, gr.Textbox]:
+    chat = gr.Chatbot(
+        elem_id="qa-chat",
+        label="Chat",
+        show_label=False,
+        # As tall as its messages, up to what leaves the question box on screen: the cap is
+        # on its scrolling list (ui.assets), so Gradio's autoscroll follows the answers.
+        height=None,
+        min_height=150,
+        placeholder=EXAMPLES_PLACEHOLDER if has_examples else PLACEHOLDER,
+        latex_delimiters=[],  # a "$$" in an article is money, not math
+        buttons=[],  # copy buttons would copy the HTML source of the replies
+        feedback_options=None,
+    )
+    box = gr.Textbox(
+        elem_id="qa-question",
+        show_label=False,
+        placeholder="Ask about the article…",
+        max_length=settings.max_question_chars,
+        submit_btn="Ask",
+    )
+    return chat, box
+
+
+def _examples(examples: Sequence[str], box: gr.Textbox) -> tuple[Any, gr.Column]:
+    shown = None
+    with gr.Column(visible=bool(examples)) as example_box:
+        if examples:
+            shown = gr.Examples(
+                [[q] for q in examples],
+                inputs=[box],
+                label="Examples",
+                elem_id="qa-examples",
+                api_visibility="private",
+            )
+    return shown, example_box
+
+
+def _suggestions() -> tuple[gr.Column, list[gr.Button]]:
+    with gr.Column(visible=False, elem_id="qa-suggest") as suggest_box:
+        gr.Markdown("Suggested questions about your article:", elem_classes="qa-hint")
+        with gr.Row(elem_classes="qa-suggest-row"):
+            suggestions = [
+                gr.Button("", visible=False, size="sm", variant="secondary", min_width=0)
+                for _ in range(MAX_SUGGESTIONS)
+            ]
+    return suggest_box, suggestions
+
+
+def _reading_settings(settings: Settings, max_k: int) -> tuple[gr.Slider, gr.Checkbox]:
+    with gr.Accordion("Settings", open=False):
+        k = gr.Slider(
+            1, max_k, value=settings.k, step=1, precision=0, label="Passages retrieved (k)"
+        )
+        show_alternatives = gr.Checkbox(True, label="Show alternative answers")
+    return k, show_alternatives
 
 
 def article_choices(documents: Iterable[Document]) -> list[tuple[str, str]]:
