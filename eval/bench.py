@@ -22,7 +22,7 @@ from typing import Any
 from eval.datasets import ARTICLE_FILE, read_jsonl
 from eval.metrics import percentile
 from qa.flags import add_setting_flags, settings_from_args
-from qa.settings import FIELDS, Settings, validate_settings
+from qa.settings import FIELDS, PER_CALL_FIELDS, Settings, validate_settings
 
 COLD = (
     "import sys, time; t = time.perf_counter(); from qa import answer; "
@@ -54,10 +54,11 @@ def warm_latency(calls: int, variants: list[dict[str, Any]]) -> list[list[float]
     times: list[list[float]] = [[] for _ in variants]
     for i in range(calls):
         row = rows[i % len(rows)]
-        for overrides, kept in zip(variants, times, strict=True):
+        # Who goes first on a question pays its paragraphs' first parse: each variant in turn.
+        for v in ((i + j) % len(variants) for j in range(len(variants))):
             start = time.perf_counter()
-            answer(row["question"], history=row.get("history") or None, **overrides)
-            kept.append((time.perf_counter() - start) * 1000)
+            answer(row["question"], history=row.get("history") or None, **variants[v])
+            times[v].append((time.perf_counter() - start) * 1000)
     return times
 
 
@@ -67,8 +68,11 @@ def variant(text: str) -> dict[str, Any]:
     for pair in text.split(","):
         name, _, value = pair.partition("=")
         name = name.strip()
-        if name not in FIELDS or not value:
-            raise SystemExit(f"--against {text!r}: expected NAME=VALUE with a setting's name")
+        if name not in PER_CALL_FIELDS or not value:
+            raise SystemExit(
+                f"--against {text!r}: expected NAME=VALUE with a per-call setting's name "
+                "(index and model settings need a run of their own)"
+            )
         out[name] = typed(getattr(Settings(), name), value.strip())
     try:
         validate_settings(Settings().replace(**out))  # out of its bounds: refused, with why
@@ -80,6 +84,8 @@ def variant(text: str) -> dict[str, Any]:
 def typed(default: Any, value: str) -> Any:
     """``value`` as the type of a setting whose default is ``default``."""
     if isinstance(default, bool):
+        if value.lower() not in ("1", "true", "yes", "0", "false", "no"):
+            raise SystemExit(f"{value!r} is not true or false")
         return value.lower() in ("1", "true", "yes")
     if isinstance(default, int):
         return int(value)

@@ -98,7 +98,8 @@ class Settings:
     candidates: int = setting(20, "taken from each retriever before fusion", low=1, high=1000)
     rerank_depth: int = setting(
         5,
-        "fused passages the cross-encoder rescores (at least k); 8 gave the same seed F1 at "
+        "fused passages the cross-encoder rescores (the rest follow unscored; at least "
+        "read_depth); 8 gave the same seed F1 at "
         "35% more latency",
         low=1,
         high=100,
@@ -282,6 +283,10 @@ def validate_settings(settings: Settings) -> Settings:
         raise ValueError("setting milvus_uri is needed with vector_store='milvus'")
     if settings.chunk_overlap >= settings.chunk_size:
         raise ValueError("setting chunk_overlap must be smaller than chunk_size")
+    if settings.retrieval == "hybrid+rerank" and settings.read_depth > settings.rerank_depth:
+        # A passage below the rerank has only its fused score, on another scale than the
+        # cross-encoder's that the reader's span ranking and confidence weigh.
+        raise ValueError("setting read_depth must not exceed rerank_depth (two passes)")
     if settings.retrieval == "hybrid+reader" and settings.reader != "neural":
         raise ValueError("setting retrieval='hybrid+reader' needs reader='neural' (one pass)")
     return settings

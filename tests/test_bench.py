@@ -18,10 +18,12 @@ def test_a_variant_takes_each_value_as_its_settings_type() -> None:
 @pytest.mark.parametrize(
     "text, said",
     [
-        ("reading_depth=3", "a setting's name"),
-        ("read_depth", "a setting's name"),
+        ("reading_depth=3", "per-call setting's name"),
+        ("read_depth", "per-call setting's name"),
         ("read_depth=0", "read_depth"),
         ("retrieval=fast", "retrieval"),
+        ("answer_forms=flase", "not true or false"),
+        ("reader_model=/tmp/x", "per-call"),  # a model setting cannot change per call
     ],
 )
 def test_a_variant_the_settings_refuse_is_an_error(text: str, said: str) -> None:

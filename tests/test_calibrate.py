@@ -31,7 +31,7 @@ def test_cases_are_kept_with_their_mode_and_read_back(reader, tmp_path, monkeypa
         "retrieval": "hybrid+rerank",
         "model": file_sha256(reader / "model.onnx"),
         "limit": 60,
-        "read_depth": 3,
+        "read_depth": 1,
     }
     monkeypatch.setattr(calibrate, "collect", lambda *args: pytest.fail("read from the cache"))
     again = calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
@@ -57,9 +57,9 @@ def test_a_cache_without_its_reading_is_refused(reader, tmp_path) -> None:
         calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
 
 
-def test_a_fit_at_a_read_depth_takes_the_candidates_of_that_many_paragraphs() -> None:
-    """Reading is per paragraph: at depth d the reader has exactly the candidates of the top d
-    paragraphs, so a fit for read_depth=1 must not see what paragraphs 2 and 3 gave."""
+def test_cases_cut_to_a_read_depth_keep_the_candidates_of_that_many_paragraphs() -> None:
+    """Reading is per paragraph: the comparison of depths (report_depths) gives depth d the
+    candidates of the top d paragraphs only, never what paragraphs below gave."""
     case = Case(
         "nyt",
         "positive",
@@ -76,4 +76,44 @@ def test_a_fit_at_a_read_depth_takes_the_candidates_of_that_many_paragraphs() ->
     # With no weight on the passage score, depth 1 is right and depths 2 and 3 are not.
     assert calibrate.ranked(calibrate.at_depth([case], 1)[0], 0.0)[0][1] == "Ann Lee"
     assert calibrate.ranked(case, 0.0)[0][1] == "Cy Dee"
-    assert calibrate.report_depths([case]) == {1: 1.0, 2: 1.0, 3: 1.0}  # each its best weight
+    assert calibrate.report_depths([case], 3) == {1: 1.0, 2: 1.0, 3: 1.0}  # each its best weight
+
+
+@pytest.mark.parametrize("mode, recorded", [("hybrid+rerank", 2), ("hybrid+reader", None)])
+def test_a_fit_records_the_read_depth_its_cases_were_read_at(
+    reader, tmp_path, monkeypatch, mode, recorded
+) -> None:
+    """Two passes: the cases are read at --read-depth and the fit says so (the reader reads
+    with it at that depth); one pass reads every reranked passage, so no depth is recorded."""
+    pytest.importorskip("sklearn")
+    (reader / "manifest.json").write_text(json.dumps({"format": 1, "files": {}}))
+    read_at = []
+
+    def collect(folder, retrieval, limit, read_depth):
+        read_at.append((retrieval, read_depth))
+        right = [
+            Case(
+                "nyt",
+                "positive",
+                ["Ann Lee"],
+                [("Ann Lee", {"span_logp": -0.1 * i, "rerank": 2.0, "passage_rank": 0.0})],
+            )
+            for i in range(6)
+        ]
+        wrong = [
+            Case(
+                "nyt",
+                "cross-article",
+                [],
+                [("Bob Ray", {"span_logp": -3.0 - i, "rerank": -5.0, "passage_rank": 0.0})],
+            )
+            for i in range(6)
+        ]
+        return right + wrong
+
+    monkeypatch.setattr(calibrate, "collect", collect)
+    calibrate.main(["--reader", str(reader), "--retrieval", mode, "--read-depth", "2"])
+    assert read_at == [(mode, 2)]
+    fit = json.loads((reader / "manifest.json").read_text())["calibration"]  # its first fit
+    assert fit["fitted_in"] == mode
+    assert fit.get("read_depth") == recorded

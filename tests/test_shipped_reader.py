@@ -42,6 +42,8 @@ def test_shipped_reader_is_packaged_with_a_verified_manifest() -> None:
     assert {"rerank_weight", "confidence", "abstain_threshold"} <= set(manifest["calibration"])
     # each mode ships its own fit: the default mode's, and the one pass's
     assert manifest["calibration"]["fitted_in"] == Settings().retrieval == "hybrid+rerank"
+    # The default mode's fit is for the default read depth (its cases were read at it).
+    assert manifest["calibration"]["read_depth"] == Settings().read_depth
     assert manifest["calibrations"]["hybrid+reader"]["fitted_in"] == "hybrid+reader"
     model = OnnxSpanModel(folder)  # checksums verified; no network touched
     assert (model.max_length, model.overlap) == (manifest["max_length"], manifest["overlap"])

@@ -119,6 +119,8 @@ def test_tabs_and_newlines_are_ordinary_whitespace() -> None:
         ({"retrieval": "grep"}, "retrieval"),
         ({"reader_model": ""}, "reader_model"),
         ({"chunk_overlap": 900}, "chunk_overlap"),
+        # Two passes: a paragraph read from below the rerank would have no cross-encoder score.
+        ({"read_depth": 4, "rerank_depth": 3}, "read_depth must not exceed rerank_depth"),
     ],
 )
 def test_bad_settings_are_refused_by_name(change: dict, message: str) -> None:
@@ -140,3 +142,10 @@ def test_pool_size_is_checked_before_any_model_loads(size) -> None:
 
     with pytest.raises(ValueError, match="pool size"):
         PipelinePool(size=size)
+
+
+def test_read_depth_may_exceed_rerank_depth_where_nothing_is_reranked() -> None:
+    from qa.settings import Settings, validate_settings
+
+    for mode in ("hybrid", "hybrid+reader"):
+        validate_settings(Settings(retrieval=mode, read_depth=4, rerank_depth=3))

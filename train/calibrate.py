@@ -30,7 +30,7 @@ from eval.metrics import f1_score
 from qa.checksums import file_sha256
 from qa.reading import MANIFEST, LinearModel, confidence_inputs, dedupe, span_score
 from qa.settings import Settings
-from train.calibration_cases import KINDS, READ_DEPTH, SOURCES, Case, collect
+from train.calibration_cases import KINDS, SOURCES, Case, collect
 
 RERANK_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 TABLE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
@@ -64,8 +64,11 @@ def choose_rerank_weight(cases: list[Case]) -> float:
 
 
 def at_depth(cases: list[Case], depth: int) -> list[Case]:
-    """The cases as a reader of the top ``depth`` paragraphs only sees them: reading is per
-    paragraph, so those paragraphs' candidates are exactly what it reads."""
+    """The cases as a reader of the top ``depth`` paragraphs would about see them: reading is
+    per paragraph, so those paragraphs' candidates are what it reads, but for a text that a
+    lower paragraph also gave with a higher score (kept only there) and the windows of a long
+    paragraph chosen around chunks ranked below ``depth``. A comparison; a fit for a depth is
+    made on cases read at it (``--read-depth``)."""
 
     def kept(case: Case) -> list[tuple[str, dict[str, float]]]:
         return [(t, f) for t, f in case.candidates if f["passage_rank"] < depth]
@@ -73,11 +76,11 @@ def at_depth(cases: list[Case], depth: int) -> list[Case]:
     return [replace(c, candidates=kept(c)) for c in cases]
 
 
-def report_depths(cases: list[Case]) -> dict[int, float]:
-    """F1 on the answerable cases when only the top-d paragraphs are read (d = 1..READ_DEPTH),
-    each with its best rerank weight: what ``--read-depth`` chooses between."""
+def report_depths(cases: list[Case], read_depth: int) -> dict[int, float]:
+    """About the F1 on the answerable cases had only the top-d paragraphs been read (d up to
+    the depth they were read at), each with its best rerank weight (``at_depth``)."""
     out = {}
-    for depth in range(1, READ_DEPTH + 1):
+    for depth in range(1, read_depth + 1):
         scores = weight_scores(at_depth(cases, depth))
         w = best_weight(scores)
         out[depth] = round(scores[w], 4)
@@ -171,11 +174,11 @@ def print_table(table: dict[str, dict[str, dict[str, float]]], chosen: float) ->
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    cases = cases_of(args.reader, args.retrieval, args.limit, args.cache)
+    cases = cases_of(args.reader, args.retrieval, args.limit, args.cache, args.read_depth)
     depth = {}
     if args.retrieval != "hybrid+reader":  # one pass reads every reranked passage
-        report_depths(cases)
-        cases, depth = at_depth(cases, args.read_depth), {"read_depth": args.read_depth}
+        report_depths(cases, args.read_depth)
+        depth = {"read_depth": args.read_depth}
     w = choose_rerank_weight(cases)
     confidence = fit_confidence(confidence_rows(cases, w))
     scored = scored_cases(cases, w, confidence)
@@ -210,20 +213,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--read-depth",
         type=int,
         default=Settings().read_depth,
-        choices=range(1, READ_DEPTH + 1),
-        help="two passes: paragraphs the reader reads (the setting read_depth it is fitted for)",
+        choices=range(1, 6),
+        help="two passes: the cases are read at this read_depth and the fit is for it; above "
+        "1 the F1 of each smaller depth is printed too (about: train.calibrate.at_depth)",
     )
     return parser.parse_args(argv)
 
 
-def cases_of(reader: Path, retrieval: str, limit: int, cache: Path | None) -> list[Case]:
+def cases_of(
+    reader: Path, retrieval: str, limit: int, cache: Path | None, read_depth: int = 1
+) -> list[Case]:
     """The cases read in mode ``retrieval``: collected, or from ``cache``, which keeps the mode
     and model they were read with, so a fit never takes another mode's cases as its own."""
     key = {
         "retrieval": retrieval,
         "model": file_sha256(reader / "model.onnx"),
         "limit": limit,
-        "read_depth": READ_DEPTH,
+        "read_depth": read_depth,
     }
     if cache and cache.exists():
         kept = json.loads(cache.read_text(encoding="utf-8"))
@@ -231,7 +237,7 @@ def cases_of(reader: Path, retrieval: str, limit: int, cache: Path | None) -> li
         if read_with != key:
             raise SystemExit(f"{cache}: cases read with {read_with}, not {key}: use another file")
         return [Case(**row) for row in kept["cases"]]
-    cases = collect(reader, retrieval, limit)
+    cases = collect(reader, retrieval, limit, read_depth)
     if cache:
         kept = {"read_with": key, "cases": [c.__dict__ for c in cases]}
         cache.write_text(json.dumps(kept), encoding="utf-8")

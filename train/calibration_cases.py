@@ -32,9 +32,6 @@ from train.data import Example, splits
 MAX_PARAGRAPHS = 80
 KINDS = ("positive", "on-topic", "cross-article", "unanswerable")
 SOURCES = ("squad", "nyt", "new_wiki", "nq", "reddit", "amazon", "quoref", "disfl")
-# Two passes: the cases hold the candidates of the top 3 paragraphs, so a fit at any read depth
-# up to 3 takes those of its top paragraphs (reading is per paragraph: train.calibrate).
-READ_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,10 @@ class CaseReader:
         self, pipeline: Pipeline, question: str, hidden: int = 0
     ) -> list[tuple[str, dict[str, float]]]:
         """The reader's candidates, best first; ``hidden``: a paragraph it must not see."""
-        found = pipeline.search(question, self.depth + (3 if hidden else 0))
+        # With a paragraph hidden, every passage that may take its place is reranked too, so
+        # no passage score on the fused scale stands among the cross-encoder's.
+        more = 3 if hidden else 0
+        found = pipeline.search(question, self.depth + more, rerank_depth=self.depth + more)
         passages: list[Passage] = [p for p in found if p.chunk.paragraph != hidden][: self.depth]
         return [(c.text, dict(c.features or {})) for c in self.reader.read(question, passages)]
 
@@ -121,10 +121,11 @@ def cases_of(
         yield Case(source, "unanswerable", [], reader.candidates(over(i), ex.question))
 
 
-def collect(reader_dir: Path, retrieval: str, limit: int) -> list[Case]:
-    """Every source's cases, ``limit`` answerable questions each (and as many unanswerable)."""
+def collect(reader_dir: Path, retrieval: str, limit: int, read_depth: int) -> list[Case]:
+    """Every source's cases, ``limit`` answerable questions each (and as many unanswerable),
+    read as a pipeline with ``read_depth`` reads (in two passes)."""
     _, dev = splits()
-    settings = Settings(retrieval=retrieval, reader_model=str(reader_dir), read_depth=READ_DEPTH)
+    settings = Settings(retrieval=retrieval, reader_model=str(reader_dir), read_depth=read_depth)
     base = Pipeline([], settings, persist=False)
     reader = CaseReader(base)
     cases: list[Case] = []
