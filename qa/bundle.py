@@ -57,7 +57,11 @@ class Models:
             )
         depth = settings.rerank_depth if one_pass(settings) else settings.read_depth
         return NeuralReader(
-            model, depth=depth, abstain_threshold=threshold, retrieval=settings.retrieval
+            model,
+            depth=depth,
+            abstain_threshold=threshold,
+            retrieval=settings.retrieval,
+            headline_words=0 if one_pass(settings) else settings.headline_max_words,
         )
 
 

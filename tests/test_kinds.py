@@ -154,3 +154,12 @@ def test_old_answers_keep_working_and_say_their_kind():
     answer = Answer("Who?", "Xi", False, 0.9)
     assert (answer.kind, answer.verdict) == ("factoid", None)
     assert answer.to_dict()["kind"] == "factoid" and "verdict" in answer.to_dict()
+
+
+def test_a_span_across_the_articles_own_question_is_no_statement():
+    """A span from "Russia?" into "Don't be so quick" touches the headline's question: the
+    two sentences together do not end in "?", but one of them asks, so they state nothing."""
+    text = "Is China distancing itself from Russia? Don’t be so quick"
+    start = text.index("Russia?")
+    span = statement_span(text, Span(start, start + 20), "Has China turned on Russia?", 2, 6)
+    assert span is None

@@ -160,6 +160,15 @@ def test_paragraphs_are_read_once_in_rank_order(seed_document) -> None:
     assert chosen[0][1] == [(0, length), (0, length)]  # both chunks of ¶10, paragraph offsets
 
 
+def test_a_headline_ranked_first_does_not_use_up_the_read_depth(seed_document) -> None:
+    """¶1 of the seed article is its headline (9 words): read, and the next paragraph too."""
+    passages = passages_of(seed_document, [1, 3, 5])
+    assert [p.chunk.paragraph for p, _ in paragraphs_to_read(passages, 1, 20)] == [1, 3]
+    assert [p.chunk.paragraph for p, _ in paragraphs_to_read(passages, 1, 5)] == [1]  # long
+    assert [p.chunk.paragraph for p, _ in paragraphs_to_read(passages, 1)] == [1]  # no rule
+    assert [p.chunk.paragraph for p, _ in paragraphs_to_read(passages[1:], 1, 20)] == [3]
+
+
 def test_a_long_paragraph_is_read_around_its_retrieved_chunks() -> None:
     from qa.reading.windows import Window
 

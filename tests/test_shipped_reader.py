@@ -74,3 +74,14 @@ def test_known_error_the_russian_counterpart(real_pipeline):
     result = real_pipeline.answer("Who is Russia's foreign minister?")
     assert "Lavrov" in result.text
     assert len(result.text) <= len("Sergei Lavrov") + 30, f"too long: {result.text!r}"
+
+
+@pytest.mark.slow
+def test_the_headline_question_is_answered_from_the_article_not_the_headline(real_pipeline):
+    """The seed article's headline asks "Is China distancing itself from Russia?". Ranked first
+    for that question, the headline must not use up the one paragraph read, nor be quoted as
+    the answer ("… Don't be so quick"): ¶3 says there is no broader shift (issue 17)."""
+    result = real_pipeline.answer("Is China distancing itself from Russia?")
+    assert not result.abstained
+    assert result.citations[0].paragraph != 1, result.text
+    assert "no indication of a broader shift" in result.text

@@ -112,8 +112,12 @@ def statement_span(
     its clause, else its sentence(s); None when both only repeat the question, or when the
     sentences are the article's own question."""
     sentence = sentences_around(paragraph, span, max_sentences)
-    if is_question(sentence.of(paragraph)):
-        return None
+    if any(
+        is_question(paragraph[a:b])
+        for a, b in sentence_spans(paragraph)
+        if a < sentence.end and sentence.start < b
+    ):
+        return None  # a span across the article's own question ("…Russia? Don't be so quick")
     for choice in (clause_around(paragraph, sentence, span, min_clause_words), sentence):
         if not is_echo(choice.of(paragraph), question):
             return choice

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from qa.answering.forms import Span, sentences_around, statement_span
 from qa.answering.kinds import Kind
-from qa.reading import Candidate, Reading
+from qa.reading import Candidate, Reading, is_headline
 from qa.types import Answer, Citation
 
 
@@ -36,13 +36,19 @@ class Statement:
 def first_statement(
     question: str, reading: Reading, rules: FormRules, limit: int = 8
 ) -> Statement | None:
-    """The best-ranked of the first ``limit`` candidates whose statement is not an echo of the
-    question. Its answer keeps the reading's confidence (the reader's belief that the passages
-    answer the question): an echo ranked first (the headline that asks the question back) says
-    where the subject is, not that the answer is missing, so skipping it lowers nothing."""
+    """The best-ranked of the first ``limit`` candidates, outside a headline that asks a
+    question, whose statement is not an echo of the question. Its answer keeps the reading's
+    confidence (the reader's belief that the passages answer the question): an echo ranked
+    first (the headline that asks the question back) says where the subject is, not that the
+    answer is missing, so skipping it lowers nothing."""
     if not reading.candidates:
         return None
     for cand in reading.candidates[:limit]:
+        if (
+            is_headline(cand.passage, rules.headline_max_words)
+            and "?" in cand.passage.paragraph_text
+        ):
+            continue  # a headline that asks ("Is China distancing itself …?") is answered below
         paragraph = cand.passage.paragraph_text
         span = statement_span(
             paragraph,

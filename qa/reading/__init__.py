@@ -24,6 +24,7 @@ from qa.reading.candidates import (
 from qa.reading.neural import (
     NeuralReader,
     confidence_inputs,
+    is_headline,
     span_score,
 )
 from qa.reading.nlp import (
@@ -82,6 +83,7 @@ __all__ = [
     "dedupe",
     "encode_windows",
     "fitted_threshold",
+    "is_headline",
     "load_models",
     "load_span_model",
     "load_tokenizer",

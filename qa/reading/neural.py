@@ -58,13 +58,21 @@ def with_evidence(candidate: Candidate) -> Candidate:
     return replace(candidate, sentence=covering_text(text, candidate.start, candidate.end))
 
 
+def is_headline(passage: Passage, max_words: int) -> bool:
+    """The article's first paragraph when it is short, as headlines are (qa.answering.gist)."""
+    return passage.chunk.paragraph == 1 and len(passage.paragraph_text.split()) <= max_words
+
+
 def paragraphs_to_read(
-    passages: Sequence[Passage], depth: int
+    passages: Sequence[Passage], depth: int, headline_words: int = 0
 ) -> list[tuple[Passage, list[tuple[int, int]]]]:
     """Each distinct paragraph among the top ``depth`` passages (its best-ranked passage), with
-    the spans of its retrieved chunks, as offsets into the paragraph."""
+    the spans of its retrieved chunks, as offsets into the paragraph. A headline (at most
+    ``headline_words`` words, 0: none counts) is read without using up the depth: ranked first
+    for a question that repeats it, it names the subject, and the answer is further down."""
     found: dict[tuple[str, int], tuple[Passage, list[tuple[int, int]]]] = {}
-    for p in passages[:depth]:
+    headlines = [p for p in passages[:depth] if is_headline(p, headline_words)]
+    for p in passages[: depth + len(headlines)]:
         key = (p.chunk.doc_id, p.chunk.paragraph)
         span = (p.chunk.start - p.paragraph_start, p.chunk.end - p.paragraph_start)
         found.setdefault(key, (p, []))[1].append(span)
@@ -129,12 +137,14 @@ class NeuralReader(Thresholded):
         per_window: int = 5,
         abstain_threshold: float | None = None,
         retrieval: str | None = None,
+        headline_words: int = 0,
     ) -> None:
         self.model = model
         self.abstain_threshold = abstain_threshold
         self.depth = depth
         self.max_answer_tokens = max_answer_tokens
         self.per_window = per_window
+        self.headline_words = headline_words
         self.calibration = calibration_for(model, retrieval)
         self.confidence_model = LinearModel.from_dict(self.calibration["confidence"])
 
@@ -168,7 +178,8 @@ class NeuralReader(Thresholded):
     def run(self, question: str, passages: Sequence[Passage]) -> list[Read]:
         """One batched model run over every window of the paragraphs to read."""
         jobs = []
-        for rank, (passage, spans) in enumerate(paragraphs_to_read(passages, self.depth)):
+        to_read = paragraphs_to_read(passages, self.depth, self.headline_words)
+        for rank, (passage, spans) in enumerate(to_read):
             windows = encode_windows(
                 self.model.tokenizer,
                 question,
