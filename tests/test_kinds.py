@@ -163,3 +163,13 @@ def test_a_span_across_the_articles_own_question_is_no_statement():
     start = text.index("Russia?")
     span = statement_span(text, Span(start, start + 20), "Has China turned on Russia?", 2, 6)
     assert span is None
+
+
+def test_a_statement_that_runs_into_a_question_keeps_the_sentences_before_it():
+    text = (
+        "The minister resigned because of the scandal over the missing funds. Who could blame him?"
+    )
+    start = text.index("scandal")
+    span = statement_span(text, Span(start, text.index("blame") + 5), "Why did he resign?", 2, 6)
+    assert span is not None
+    assert span.of(text) == "The minister resigned because of the scandal over the missing funds."

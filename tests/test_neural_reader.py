@@ -169,6 +169,22 @@ def test_a_headline_ranked_first_does_not_use_up_the_read_depth(seed_document) -
     assert [p.chunk.paragraph for p, _ in paragraphs_to_read(passages[1:], 1, 20)] == [3]
 
 
+def test_only_one_headline_is_read_for_free(seed_document) -> None:
+    """In a corpus every article's ¶1 may be a headline: only the best-ranked one is free (a
+    second counts as a paragraph), so depth d reads at most d + 1 passages' paragraphs."""
+    other = Document(
+        id="other", title="Harbour reopens", text="", paragraphs=seed_document.paragraphs
+    )
+    mine = passages_of(seed_document, [1, 3])
+    theirs = passages_of(other, [1])[0]
+    chosen = paragraphs_to_read([mine[0], theirs, mine[1]], 1, 20)
+    assert [(p.chunk.doc_id, p.chunk.paragraph) for p, _ in chosen] == [
+        (seed_document.id, 1),
+        ("other", 1),
+    ]
+    assert len(paragraphs_to_read([mine[0], theirs, mine[1]], 2, 20)) == 3
+
+
 def test_a_long_paragraph_is_read_around_its_retrieved_chunks() -> None:
     from qa.reading.windows import Window
 

@@ -112,12 +112,17 @@ def statement_span(
     its clause, else its sentence(s); None when both only repeat the question, or when the
     sentences are the article's own question."""
     sentence = sentences_around(paragraph, span, max_sentences)
-    if any(
-        is_question(paragraph[a:b])
-        for a, b in sentence_spans(paragraph)
-        if a < sentence.end and sentence.start < b
-    ):
-        return None  # a span across the article's own question ("…Russia? Don't be so quick")
+    asking = [(a, b) for a, b in sentence_spans(paragraph) if is_question(paragraph[a:b])]
+    if any(a <= span.start < b for a, b in asking):
+        return None  # the span is in the article's own question ("…Russia? Don't be so quick")
+    # A question the statement runs into is no part of it: the sentences before it are kept.
+    ends = [a for a, _ in asking if sentence.start < a < sentence.end]
+    if ends:
+        sentence = Span(
+            sentence.start, sentence.start + len(paragraph[sentence.start : min(ends)].rstrip())
+        )
+    if sentence.end <= sentence.start or is_question(sentence.of(paragraph)):
+        return None
     for choice in (clause_around(paragraph, sentence, span, min_clause_words), sentence):
         if not is_echo(choice.of(paragraph), question):
             return choice

@@ -67,12 +67,21 @@ def paragraphs_to_read(
     passages: Sequence[Passage], depth: int, headline_words: int = 0
 ) -> list[tuple[Passage, list[tuple[int, int]]]]:
     """Each distinct paragraph among the top ``depth`` passages (its best-ranked passage), with
-    the spans of its retrieved chunks, as offsets into the paragraph. A headline (at most
-    ``headline_words`` words, 0: none counts) is read without using up the depth: ranked first
-    for a question that repeats it, it names the subject, and the answer is further down."""
+    the spans of its retrieved chunks, as offsets into the paragraph. The best-ranked headline
+    (at most ``headline_words`` words; 0: none) is read without using up the depth: ranked
+    first for a question that repeats it, it names the subject, and the answer is further
+    down. So at most depth + 1 passages are read."""
+    taken, counted, free = [], 0, 1  # one headline, the best-ranked, is read for free
+    for p in passages:
+        if counted >= depth:
+            break
+        taken.append(p)
+        if free and is_headline(p, headline_words):
+            free = 0
+        else:
+            counted += 1
     found: dict[tuple[str, int], tuple[Passage, list[tuple[int, int]]]] = {}
-    headlines = [p for p in passages[:depth] if is_headline(p, headline_words)]
-    for p in passages[: depth + len(headlines)]:
+    for p in taken:
         key = (p.chunk.doc_id, p.chunk.paragraph)
         span = (p.chunk.start - p.paragraph_start, p.chunk.end - p.paragraph_start)
         found.setdefault(key, (p, []))[1].append(span)
