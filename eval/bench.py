@@ -21,7 +21,7 @@ from typing import Any
 
 from eval.datasets import ARTICLE_FILE, read_jsonl
 from eval.metrics import percentile
-from qa.flags import add_setting_flags, settings_from_args
+from qa.flags import add_setting_flags, settings_from_args, value_type
 from qa.settings import FIELDS, PER_CALL_FIELDS, Settings, validate_settings
 
 COLD = (
@@ -73,25 +73,15 @@ def variant(text: str) -> dict[str, Any]:
                 f"--against {text!r}: expected NAME=VALUE with a per-call setting's name "
                 "(index and model settings need a run of their own)"
             )
-        out[name] = typed(getattr(Settings(), name), value.strip())
+        try:
+            out[name] = value_type(name)(value.strip())  # as its flag reads it
+        except (argparse.ArgumentTypeError, ValueError) as err:
+            raise SystemExit(f"--against {text!r}: {err}") from None
     try:
         validate_settings(Settings().replace(**out))  # out of its bounds: refused, with why
     except (TypeError, ValueError) as err:
         raise SystemExit(f"--against {text!r}: {err}") from None
     return out
-
-
-def typed(default: Any, value: str) -> Any:
-    """``value`` as the type of a setting whose default is ``default``."""
-    if isinstance(default, bool):
-        if value.lower() not in ("1", "true", "yes", "0", "false", "no"):
-            raise SystemExit(f"{value!r} is not true or false")
-        return value.lower() in ("1", "true", "yes")
-    if isinstance(default, int):
-        return int(value)
-    if isinstance(default, float) or default is None:
-        return float(value)
-    return value
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ def yes_no(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected yes or no (true/false, 1/0), not {text!r}")
 
 
-def _kind(name: str) -> Any:
+def value_type(name: str) -> Any:
+    """What turns a setting's text on the command line into its value (``eval.bench`` too)."""
     default = FIELDS[name].default
     if isinstance(default, bool):
         return yes_no
@@ -59,7 +60,7 @@ def add_setting_flags(
         parser.add_argument(
             flag(name),
             dest=DEST + name,
-            type=_kind(name),
+            type=value_type(name),
             choices=meta["choices"] or None,
             default=argparse.SUPPRESS if again else None,
             metavar=None if meta["choices"] else name.upper(),

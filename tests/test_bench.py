@@ -22,7 +22,7 @@ def test_a_variant_takes_each_value_as_its_settings_type() -> None:
         ("read_depth", "per-call setting's name"),
         ("read_depth=0", "read_depth"),
         ("retrieval=fast", "retrieval"),
-        ("answer_forms=flase", "not true or false"),
+        ("answer_forms=flase", "expected yes or no"),
         ("reader_model=/tmp/x", "per-call"),  # a model setting cannot change per call
     ],
 )
