@@ -35,6 +35,12 @@ class Document:
     def paragraph(self, number: int) -> Paragraph:
         return self.paragraphs[number - 1]
 
+    @property
+    def opening(self) -> Paragraph | None:
+        """The first paragraph that is cited (neither boilerplate nor blank): where a news
+        article has its headline."""
+        return next((p for p in self.paragraphs if not p.boilerplate and p.text.strip()), None)
+
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
@@ -60,6 +66,7 @@ class Passage:
     fused_score: float = 0.0
     rerank_score: float | None = None
     title: str = ""  # the article's title
+    opens_article: bool = False  # its paragraph is the article's opening (Document.opening)
 
     @property
     def score(self) -> float:

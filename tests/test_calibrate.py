@@ -8,6 +8,7 @@ import json
 import pytest
 
 from qa.checksums import file_sha256
+from qa.settings import Settings
 from train import calibrate
 from train.calibration_cases import Case
 
@@ -32,6 +33,8 @@ def test_cases_are_kept_with_their_mode_and_read_back(reader, tmp_path, monkeypa
         "model": file_sha256(reader / "model.onnx"),
         "limit": 60,
         "read_depth": 1,
+        "headline_max_words": Settings().headline_max_words,
+        "rerank_exit": [Settings().rerank_exit_after, Settings().rerank_exit_score],
     }
     monkeypatch.setattr(calibrate, "collect", lambda *args: pytest.fail("read from the cache"))
     again = calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
@@ -46,6 +49,19 @@ def test_a_cache_read_another_way_is_refused(reader, tmp_path, monkeypatch, mode
     with pytest.raises(SystemExit, match="use another file"):
         calibrate.cases_of(reader, mode, limit, cache)
     (reader / "model.onnx").write_bytes(b"another model")
+    with pytest.raises(SystemExit, match="use another file"):
+        calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
+
+
+def test_a_cache_read_before_the_headline_rule_is_refused(reader, tmp_path, monkeypatch) -> None:
+    """Cases read without the headline rule (a key without headline_max_words) read other
+    paragraphs than the pipeline now does: not this fit's cases."""
+    cache = tmp_path / "cases.json"
+    monkeypatch.setattr(calibrate, "collect", lambda *args: [CASE])
+    calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
+    kept = json.loads(cache.read_text())
+    del kept["read_with"]["headline_max_words"]
+    cache.write_text(json.dumps(kept))
     with pytest.raises(SystemExit, match="use another file"):
         calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
 

@@ -150,6 +150,14 @@ def test_the_gist_is_the_headline_and_the_lede_cited():
     assert str(answer).startswith("Harbour reopens after storm [¶1] The harbour")
 
 
+def test_the_gist_skips_boilerplate_before_the_headline():
+    """A pasted page that opens with site furniture: the headline is the first cited ¶."""
+    document = document_from_text("Advertisement\n\n" + ARTICLE, "harbour.txt")
+    assert document.paragraph(1).boilerplate and document.opening.number == 2
+    lede, headline = gist_answer("what's this about", "", document, 20).citations
+    assert (lede.paragraph, headline.paragraph) == (4, 2)
+
+
 def test_old_answers_keep_working_and_say_their_kind():
     answer = Answer("Who?", "Xi", False, 0.9)
     assert (answer.kind, answer.verdict) == ("factoid", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def passages_of(document: Document, numbers: list[int]) -> list[Passage]:
                 p.text,
                 p.start,
                 rerank_score=1.0 / n,
+                opens_article=document.opening is not None and document.opening.number == n,
             )
         )
     return out
@@ -183,6 +185,19 @@ def test_only_one_headline_is_read_for_free(seed_document) -> None:
         ("other", 1),
     ]
     assert len(paragraphs_to_read([mine[0], theirs, mine[1]], 2, 20)) == 3
+
+
+def test_a_headline_after_boilerplate_is_still_the_headline() -> None:
+    """The headline is the article's opening paragraph, as the gist's is: a boilerplate ¶1
+    ("Advertisement") is skipped, and a short ¶1 that is not the opening is no headline."""
+    from qa.documents import document_from_text
+
+    text = "Advertisement\n\nHarbour reopens after storm\n\n" + "The harbour reopened. " * 9
+    document = document_from_text(text, "harbour.txt")
+    passages = passages_of(document, [2, 3])
+    assert [p.chunk.paragraph for p, _ in paragraphs_to_read(passages, 1, 20)] == [2, 3]
+    stray = replace(passages[0], opens_article=False)  # e.g. a subheading further down
+    assert [p.chunk.paragraph for p, _ in paragraphs_to_read([stray, passages[1]], 1, 20)] == [2]
 
 
 def test_a_long_paragraph_is_read_around_its_retrieved_chunks() -> None:

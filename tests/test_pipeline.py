@@ -133,6 +133,9 @@ def test_bad_question_raises_clear_error(real_pipeline, bad: str) -> None:
 def test_search_scores_every_stage(real_pipeline) -> None:
     passages = real_pipeline.search(GABUEV, k=3)
     assert len(passages) == 3
+    # With the early exit on, ¶10's clear score leaves the passages after the first 2 unscored.
+    exited = real_pipeline.search(GABUEV, k=3, rerank_exit_score=6.0)
+    assert exited[0].chunk == passages[0].chunk and exited[-1].rerank_score is None
     assert passages[0].chunk.paragraph == 10
     assert str(passages[0].citation()) == "[¶10]"
     chunk_count = len(real_pipeline.retriever.chunks)

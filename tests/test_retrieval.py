@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -189,6 +191,29 @@ def test_retriever_hybrid_rerank(retriever: Retriever) -> None:
     assert retriever.reranker.seen == [SETTINGS.rerank_depth]  # only the fused top is reranked
 
 
+def test_a_clear_answer_near_the_top_leaves_the_rest_unscored(retriever: Retriever) -> None:
+    """The early exit: when one of the first rerank_exit_after fused passages scores at least
+    rerank_exit_score, the others of rerank_depth follow unscored in fused order."""
+    fused = retriever.hybrid(QUESTION, SETTINGS.candidates, SETTINGS.rrf_k)
+    top = max(OverlapScorer().score(QUESTION, [p.chunk.text for p in fused[:2]]))
+    assert math.isinf(SETTINGS.rerank_exit_score)  # off by default
+    settings = replace(SETTINGS, rerank_exit_score=float(top))
+    passages = retriever.search(QUESTION, 5, SearchOptions.of(settings))
+    assert retriever.reranker.seen == [2]
+    assert passages[0].rerank_score == top
+    assert [p.chunk.id for p in passages[2:]] == [p.chunk.id for p in fused[2:5]]
+    assert all(p.rerank_score is None for p in passages[2:])
+    retriever.reranker.seen.clear()  # just above it: every passage of rerank_depth is scored
+    retriever.search(QUESTION, 5, SearchOptions.of(replace(settings, rerank_exit_score=top + 1)))
+    assert retriever.reranker.seen == [2, 3]
+    retriever.reranker.seen.clear()  # no exit: one batch
+    retriever.search(QUESTION, 5, SearchOptions.of(replace(settings, rerank_exit_score=math.inf)))
+    assert retriever.reranker.seen == [5]
+    retriever.reranker.seen.clear()  # the reader's passages (read_depth + 1) are always scored
+    retriever.search(QUESTION, 5, SearchOptions.of(replace(settings, read_depth=3)))
+    assert retriever.reranker.seen == [4]
+
+
 def test_only_the_rerank_depth_is_reranked_and_the_rest_follow_in_fused_order(
     retriever: Retriever,
 ) -> None:
@@ -203,6 +228,15 @@ def test_only_the_rerank_depth_is_reranked_and_the_rest_follow_in_fused_order(
     assert passages[0].rerank_score >= passages[1].rerank_score
     assert [p.chunk.id for p in passages[2:]] == [p.chunk.id for p in fused[2:5]]
     assert all(p.rerank_score is None for p in passages[2:])
+
+
+def test_a_passage_knows_whether_it_opens_its_article(retriever: Retriever) -> None:
+    """The headline test (qa.reading.neural.is_headline) needs the article's opening ¶, which
+    only the retriever's documents know."""
+    passages = retriever.search("Is China distancing itself from Russia?", 10)
+    opening = [p for p in passages if p.opens_article]
+    assert opening and all(p.chunk.paragraph == 1 for p in opening)
+    assert all(not p.opens_article for p in passages if p.chunk.paragraph != 1)
 
 
 def test_retriever_scores_per_stage(retriever: Retriever) -> None:

@@ -230,6 +230,10 @@ def cases_of(
         "model": file_sha256(reader / "model.onnx"),
         "limit": limit,
         "read_depth": read_depth,
+        # A short opening paragraph is read beside read_depth's (qa.reading.neural.is_headline).
+        "headline_max_words": Settings().headline_max_words,
+        # The cross-encoder's early exit decides which passages are scored, so read.
+        "rerank_exit": [Settings().rerank_exit_after, Settings().rerank_exit_score],
     }
     if cache and cache.exists():
         kept = json.loads(cache.read_text(encoding="utf-8"))

@@ -7,28 +7,24 @@ sentence of its body (the lede). Both are quoted verbatim; nothing is summarised
 from __future__ import annotations
 
 from qa.answering.forms import Span, sentences_around
+from qa.documents import is_headline_sized
 from qa.types import Answer, Citation, Document, Paragraph
 
 GIST_CONFIDENCE = 1.0  # the gist is the article's own headline and lede: chosen, not guessed
 
 
-def citable(document: Document) -> list[Paragraph]:
-    return [p for p in document.paragraphs if not p.boilerplate and p.text.strip()]
-
-
 def headline_and_lede(
     document: Document, headline_max_words: int
 ) -> tuple[Paragraph | None, Paragraph | None]:
-    """The headline (¶1 when it is short, as headlines are) and the lede's paragraph: the
-    first paragraph longer than a headline (a subheading is skipped)."""
-    paragraphs = citable(document)
-    if not paragraphs:
+    """The headline (the opening paragraph when it is short, as headlines are) and the lede's
+    paragraph: the first cited paragraph longer than a headline (a subheading is skipped)."""
+    opening = document.opening
+    if opening is None:
         return None, None
-    body = [p for p in paragraphs if len(p.text.split()) > headline_max_words]
-    lede = body[0] if body else paragraphs[0]
-    first = paragraphs[0]
-    short = len(first.text.split()) <= headline_max_words
-    headline = first if first is not lede and short else None
+    cited = (p for p in document.paragraphs if not p.boilerplate and p.text.strip())
+    lede = next((p for p in cited if not is_headline_sized(p.text, headline_max_words)), opening)
+    short = is_headline_sized(opening.text, headline_max_words)
+    headline = opening if opening is not lede and short else None
     return headline, lede
 
 

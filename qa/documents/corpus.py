@@ -39,6 +39,13 @@ def is_boilerplate(block: str) -> bool:
     return len(block) <= 120 and _BOILERPLATE.fullmatch(block.strip()) is not None
 
 
+def is_headline_sized(text: str, max_words: int) -> bool:
+    """At most ``max_words`` words (0: never): a headline's length, not a body paragraph's.
+    An article's headline is its opening paragraph (Document.opening) when it is this short;
+    the gist cites it, and the reader reads it without using up the read depth."""
+    return max_words > 0 and len(text.split()) <= max_words
+
+
 def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     """[start, end) narrowed to exclude surrounding whitespace, so text[start:end] is stripped."""
     while start < end and text[start].isspace():

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.documents import is_headline_sized
 from qa.reading.calibration import LinearModel
 from qa.reading.candidates import Candidate, Reading, Thresholded, dedupe
 from qa.reading.nlp import sentence_spans
@@ -59,8 +60,9 @@ def with_evidence(candidate: Candidate) -> Candidate:
 
 
 def is_headline(passage: Passage, max_words: int) -> bool:
-    """The article's first paragraph when it is short, as headlines are (qa.answering.gist)."""
-    return passage.chunk.paragraph == 1 and len(passage.paragraph_text.split()) <= max_words
+    """The article's opening paragraph when it is short, as headlines are (the headline the
+    gist cites: qa.documents.is_headline_sized)."""
+    return passage.opens_article and is_headline_sized(passage.paragraph_text, max_words)
 
 
 def paragraphs_to_read(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -72,6 +73,8 @@ class SearchOptions:
     candidates: int  # taken from each ranker before fusion
     rrf_k: int
     rerank_depth: int  # fused passages the cross-encoder rescores
+    exit_after: int | None = None  # None: all rerank_depth; else these first, then maybe stop
+    exit_score: float = math.inf  # ... when one of them scores at least this
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -81,7 +84,18 @@ class SearchOptions:
 
     @classmethod
     def of(cls, settings: Settings) -> SearchOptions:
-        return cls(settings.retrieval, settings.candidates, settings.rrf_k, settings.rerank_depth)
+        # The reader reads the first read_depth passages, one more past a headline: never one
+        # the exit left unscored.
+        after = max(settings.rerank_exit_after, settings.read_depth + 1)
+        exits = math.isfinite(settings.rerank_exit_score)  # inf: one batch of rerank_depth
+        return cls(
+            settings.retrieval,
+            settings.candidates,
+            settings.rrf_k,
+            settings.rerank_depth,
+            after if exits else None,
+            settings.rerank_exit_score,
+        )
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,8 @@ class Retriever:
             # The cross-encoder is most of a call's cost: only the fused top is rescored, and
             # the passages below it follow in fused order.
             depth = options.rerank_depth
-            pool = [*self.rerank(question, pool[:depth]), *pool[depth:]]
+            reranked = self.rerank(question, pool[:depth], options.exit_after, options.exit_score)
+            pool = [*reranked, *pool[depth:]]
         return pool[:k]
 
     def hybrid(
@@ -161,7 +176,27 @@ class Retriever:
         order = sorted(fused, key=lambda i: (-fused[i], i))
         return [self._passage(i, dense_hits.get(i), bm25_hits.get(i), fused[i]) for i in order]
 
-    def rerank(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
+    def rerank(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        exit_after: int | None = None,
+        exit_score: float = math.inf,
+    ) -> list[Passage]:
+        """``passages`` by the cross-encoder's score, best first. With ``exit_after``, the first
+        that many are scored first, and when one of them scores at least ``exit_score`` (a
+        clear answer near the top of the fusion) the others are not scored: they follow,
+        unscored, in their fused order."""
+        first = len(passages) if exit_after is None else exit_after
+        scored = self._scored(question, passages[:first])
+        rest = passages[first:]
+        if rest and scored and scored[0].rerank_score >= exit_score:
+            return [*scored, *rest]
+        return sorted([*scored, *self._scored(question, rest)], key=lambda p: -p.rerank_score)
+
+    def _scored(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
+        if not passages:
+            return []
         scores = self.reranker.score(question, [p.chunk.text for p in passages])
         pairs = zip(passages, scores, strict=True)
         rescored = [replace(p, rerank_score=float(s)) for p, s in pairs]
@@ -171,6 +206,7 @@ class Retriever:
         chunk = self.chunks[row]
         document = self.documents[chunk.doc_id]
         paragraph = document.paragraph(chunk.paragraph)
+        opening = document.opening
         return Passage(
             chunk=chunk,
             paragraph_text=paragraph.text,
@@ -179,4 +215,5 @@ class Retriever:
             bm25_score=bm25,
             fused_score=fused,
             title=document.title,
+            opens_article=opening is not None and opening.number == paragraph.number,
         )
