@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import gc
 import hashlib
+import math
 import subprocess
 import sys
 import time
@@ -151,6 +152,8 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "inf": JSON has no Infinity (jq, JSON.parse refuse it)
     return value
 
 

@@ -115,7 +115,8 @@ class Settings:
     rerank_exit_after: int = setting(
         2,
         "fused passages scored before the early exit is considered (at least read_depth + 1); 3 "
-        "saves a third less for the same change of first passage",
+        "saved a third less and changed the first passage of 2 of 600 SQuAD 1-24 questions "
+        "against 2's 4 (README)",
         low=1,
         high=100,
     )
@@ -217,7 +218,7 @@ class Settings:
     )
     headline_max_words: int = setting(
         20,
-        "a first paragraph this short is a headline; the lede is the first paragraph longer "
+        "an opening paragraph this short is a headline; the lede is the first paragraph longer "
         "than this (a subheading is skipped); news headlines run 5-15 words",
         low=1,
         high=200,
@@ -286,6 +287,8 @@ def _check_number(name: str, value: Any, meta: Mapping[str, Any], whole: bool) -
     if ok:
         return
     what = "a whole number" if whole else "a number"
+    if low is None and high is None:
+        raise ValueError(f"setting {name} must be {what}, not {value!r}")
     bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
     raise ValueError(f"setting {name} must be {what} {bound}, not {value!r}")
 

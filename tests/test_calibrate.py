@@ -34,7 +34,7 @@ def test_cases_are_kept_with_their_mode_and_read_back(reader, tmp_path, monkeypa
         "limit": 60,
         "read_depth": 1,
         "headline_max_words": Settings().headline_max_words,
-        "rerank_exit": [Settings().rerank_exit_after, Settings().rerank_exit_score],
+        "rerank_exit": [Settings().rerank_exit_after, str(Settings().rerank_exit_score)],
     }
     monkeypatch.setattr(calibrate, "collect", lambda *args: pytest.fail("read from the cache"))
     again = calibrate.cases_of(reader, "hybrid+rerank", 60, cache)

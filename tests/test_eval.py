@@ -793,3 +793,15 @@ def test_the_nyt_set_asks_the_articles_training_held_out(nyt: Path) -> None:
     assert expected  # the fixture's questions are in held-out articles too
     plan = nyt_plan(limit=None, seed=1)
     assert sorted(i.id for i in plan.conditions[0].items) == expected
+
+
+def test_a_run_records_its_settings_as_strict_json() -> None:
+    """rerank_exit_score's default is inf, which json.dumps would write as Infinity (jq and
+    JSON.parse refuse it): the summary writes "inf"."""
+    from eval.runner import settings_dict
+    from qa.settings import Settings
+
+    recorded = settings_dict(Settings())
+    assert recorded["rerank_exit_score"] == "inf"
+    json.dumps(recorded, allow_nan=False)
+    assert plain({"x": [float("-inf"), 1.5]}) == {"x": ["-inf", 1.5]}

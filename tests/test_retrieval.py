@@ -204,8 +204,14 @@ def test_a_clear_answer_near_the_top_leaves_the_rest_unscored(retriever: Retriev
     assert [p.chunk.id for p in passages[2:]] == [p.chunk.id for p in fused[2:5]]
     assert all(p.rerank_score is None for p in passages[2:])
     retriever.reranker.seen.clear()  # just above it: every passage of rerank_depth is scored
-    retriever.search(QUESTION, 5, SearchOptions.of(replace(settings, rerank_exit_score=top + 1)))
+    late = retriever.search(
+        QUESTION, 5, SearchOptions.of(replace(settings, rerank_exit_score=top + 1))
+    )
     assert retriever.reranker.seen == [2, 3]
+    whole = retriever.search(QUESTION, 5, SearchOptions.of(SETTINGS))  # off: one batch
+    assert [(p.chunk.id, p.rerank_score) for p in late] == [
+        (p.chunk.id, p.rerank_score) for p in whole
+    ]
     retriever.reranker.seen.clear()  # no exit: one batch
     retriever.search(QUESTION, 5, SearchOptions.of(replace(settings, rerank_exit_score=math.inf)))
     assert retriever.reranker.seen == [5]
@@ -237,6 +243,22 @@ def test_a_passage_knows_whether_it_opens_its_article(retriever: Retriever) -> N
     opening = [p for p in passages if p.opens_article]
     assert opening and all(p.chunk.paragraph == 1 for p in opening)
     assert all(not p.opens_article for p in passages if p.chunk.paragraph != 1)
+
+
+def test_the_opening_paragraph_after_boilerplate_opens_the_article(fake_embedder) -> None:
+    text = "Advertisement\n\nHarbour reopens after storm\n\nThe harbour reopened on Monday."
+    document = make_document("harbour.txt", text)
+    chunks = chunk_documents([document], make_splitter(300, 50))
+    retriever = Retriever(
+        documents={document.id: document},
+        chunks=chunks,
+        vectors=build_store(fake_embedder.embed([c.text for c in chunks])),
+        embedder=fake_embedder,
+        bm25=BM25Index([c.text for c in chunks]),
+        reranker=None,
+    )
+    passages = retriever.search("When did the harbour reopen?", 5)
+    assert {p.chunk.paragraph: p.opens_article for p in passages} == {2: True, 3: False}
 
 
 def test_retriever_scores_per_stage(retriever: Retriever) -> None:

@@ -119,6 +119,7 @@ def test_tabs_and_newlines_are_ordinary_whitespace() -> None:
         ({"retrieval": "grep"}, "retrieval"),
         ({"reader_model": ""}, "reader_model"),
         ({"chunk_overlap": 900}, "chunk_overlap"),
+        ({"rerank_exit_score": float("nan")}, "rerank_exit_score must be a number, not nan"),
         # Two passes: a paragraph read from below the rerank would have no cross-encoder score.
         ({"read_depth": 4, "rerank_depth": 3}, "read_depth must not exceed rerank_depth"),
     ],

@@ -233,7 +233,7 @@ def cases_of(
         # A short opening paragraph is read beside read_depth's (qa.reading.neural.is_headline).
         "headline_max_words": Settings().headline_max_words,
         # The cross-encoder's early exit decides which passages are scored, so read.
-        "rerank_exit": [Settings().rerank_exit_after, Settings().rerank_exit_score],
+        "rerank_exit": [Settings().rerank_exit_after, str(Settings().rerank_exit_score)],
     }
     if cache and cache.exists():
         kept = json.loads(cache.read_text(encoding="utf-8"))

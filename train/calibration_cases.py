@@ -15,6 +15,7 @@ article is indexed alone, as a user's article is; the kinds:
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -84,10 +85,14 @@ class CaseReader:
         self, pipeline: Pipeline, question: str, hidden: int = 0
     ) -> list[tuple[str, dict[str, float]]]:
         """The reader's candidates, best first; ``hidden``: a paragraph it must not see."""
-        # With a paragraph hidden, every passage that may take its place is reranked too, so
-        # no passage score on the fused scale stands among the cross-encoder's.
+        # With a paragraph hidden, every passage that may take its place is reranked too (no
+        # early exit either), so no passage score on the fused scale stands among the
+        # cross-encoder's.
         more = 3 if hidden else 0
-        found = pipeline.search(question, self.depth + more, rerank_depth=self.depth + more)
+        exit_off = {"rerank_exit_score": math.inf} if hidden else {}
+        found = pipeline.search(
+            question, self.depth + more, rerank_depth=self.depth + more, **exit_off
+        )
         passages: list[Passage] = [p for p in found if p.chunk.paragraph != hidden][: self.depth]
         return [(c.text, dict(c.features or {})) for c in self.reader.read(question, passages)]
 

@@ -87,7 +87,7 @@ class SearchOptions:
         # The reader reads the first read_depth passages, one more past a headline: never one
         # the exit left unscored.
         after = max(settings.rerank_exit_after, settings.read_depth + 1)
-        exits = math.isfinite(settings.rerank_exit_score)  # inf: one batch of rerank_depth
+        exits = settings.rerank_exit_score < math.inf  # inf: one batch of rerank_depth
         return cls(
             settings.retrieval,
             settings.candidates,
