@@ -160,17 +160,23 @@ class OverlapScorer:
         return np.array([len(words & set(tokenize(t))) - 5.0 for t in texts], dtype=np.float32)
 
 
+def retriever_over(
+    document: Document, embedder, reranker: OverlapScorer | None, size: int = 300
+) -> Retriever:
+    chunks = chunk_documents([document], make_splitter(size, size // 6))
+    return Retriever(
+        documents={document.id: document},
+        chunks=chunks,
+        vectors=build_store(embedder.embed([c.text for c in chunks])),
+        embedder=embedder,
+        bm25=BM25Index([c.text for c in chunks]),
+        reranker=reranker,
+    )
+
+
 @pytest.fixture
 def retriever(seed_document: Document, fake_embedder) -> Retriever:
-    chunks = chunk_documents([seed_document], make_splitter(300, 50))
-    return Retriever(
-        documents={seed_document.id: seed_document},
-        chunks=chunks,
-        vectors=build_store(fake_embedder.embed([c.text for c in chunks])),
-        embedder=fake_embedder,
-        bm25=BM25Index([c.text for c in chunks]),
-        reranker=OverlapScorer(),
-    )
+    return retriever_over(seed_document, fake_embedder, OverlapScorer())
 
 
 SETTINGS = Settings(candidates=10)
@@ -247,16 +253,7 @@ def test_a_passage_knows_whether_it_opens_its_article(retriever: Retriever) -> N
 
 def test_the_opening_paragraph_after_boilerplate_opens_the_article(fake_embedder) -> None:
     text = "Advertisement\n\nHarbour reopens after storm\n\nThe harbour reopened on Monday."
-    document = make_document("harbour.txt", text)
-    chunks = chunk_documents([document], make_splitter(300, 50))
-    retriever = Retriever(
-        documents={document.id: document},
-        chunks=chunks,
-        vectors=build_store(fake_embedder.embed([c.text for c in chunks])),
-        embedder=fake_embedder,
-        bm25=BM25Index([c.text for c in chunks]),
-        reranker=None,
-    )
+    retriever = retriever_over(make_document("harbour.txt", text), fake_embedder, None)
     passages = retriever.search("When did the harbour reopen?", 5)
     assert {p.chunk.paragraph: p.opens_article for p in passages} == {2: True, 3: False}
 
@@ -301,15 +298,7 @@ def test_retriever_rejects_unknown_variant(retriever: Retriever) -> None:
 
 def test_retriever_k_larger_than_corpus(fake_embedder) -> None:
     document = make_document("d.txt", "Title\n\nOne paragraph about grain.\n\nAnother on talks.")
-    chunks = chunk_documents([document], make_splitter(800, 100))
-    retriever = Retriever(
-        documents={document.id: document},
-        chunks=chunks,
-        vectors=build_store(fake_embedder.embed([c.text for c in chunks])),
-        embedder=fake_embedder,
-        bm25=BM25Index([c.text for c in chunks]),
-        reranker=OverlapScorer(),
-    )
+    retriever = retriever_over(document, fake_embedder, OverlapScorer(), size=800)
     passages = retriever.search("grain", 50, SearchOptions.of(Settings()))
     assert sorted(p.chunk.id for p in passages) == [0, 1, 2]
     assert passages[0].chunk.paragraph == 2
