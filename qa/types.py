@@ -6,6 +6,7 @@ so an answer can always be traced back to its words in the article.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,11 +36,14 @@ class Document:
     def paragraph(self, number: int) -> Paragraph:
         return self.paragraphs[number - 1]
 
+    def cited(self) -> Iterator[Paragraph]:
+        """The paragraphs that may be cited, in order: neither boilerplate nor blank."""
+        return (p for p in self.paragraphs if not p.boilerplate and p.text.strip())
+
     @property
     def opening(self) -> Paragraph | None:
-        """The first paragraph that is cited (neither boilerplate nor blank): where a news
-        article has its headline."""
-        return next((p for p in self.paragraphs if not p.boilerplate and p.text.strip()), None)
+        """The first cited paragraph: where a news article has its headline."""
+        return next(self.cited(), None)
 
 
 @dataclass(frozen=True, slots=True)

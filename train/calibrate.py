@@ -225,15 +225,16 @@ def cases_of(
 ) -> list[Case]:
     """The cases read in mode ``retrieval``: collected, or from ``cache``, which keeps the mode
     and model they were read with, so a fit never takes another mode's cases as its own."""
+    defaults = Settings()  # what collect() reads with, besides the mode and depth
     key = {
         "retrieval": retrieval,
         "model": file_sha256(reader / "model.onnx"),
         "limit": limit,
         "read_depth": read_depth,
         # A short opening paragraph is read beside read_depth's (qa.reading.neural.is_headline).
-        "headline_max_words": Settings().headline_max_words,
+        "headline_max_words": defaults.headline_max_words,
         # The cross-encoder's early exit decides which passages are scored, so read.
-        "rerank_exit": [Settings().rerank_exit_after, str(Settings().rerank_exit_score)],
+        "rerank_exit": [defaults.rerank_exit_after, str(defaults.rerank_exit_score)],
     }
     if cache and cache.exists():
         kept = json.loads(cache.read_text(encoding="utf-8"))

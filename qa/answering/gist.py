@@ -21,8 +21,8 @@ def headline_and_lede(
     opening = document.opening
     if opening is None:
         return None, None
-    cited = (p for p in document.paragraphs if not p.boilerplate and p.text.strip())
-    lede = next((p for p in cited if not is_headline_sized(p.text, headline_max_words)), opening)
+    body = (p for p in document.cited() if not is_headline_sized(p.text, headline_max_words))
+    lede = next(body, opening)
     short = is_headline_sized(opening.text, headline_max_words)
     headline = opening if opening is not lede and short else None
     return headline, lede

@@ -38,9 +38,7 @@ class Suggestion:
 def opening(document: Document, limit: int = READ_CHARS) -> list[str]:
     """The article's paragraphs (boilerplate left out) up to about ``limit`` characters."""
     texts, used = [], 0
-    for paragraph in document.paragraphs:
-        if paragraph.boilerplate or not paragraph.text.strip():
-            continue
+    for paragraph in document.cited():
         if used and used + len(paragraph.text) > limit:
             break
         texts.append(paragraph.text[:limit])
