@@ -66,6 +66,8 @@ PACKAGED = {
     "article-qa/reader": ("qa", "models/reader"),
     # all-MiniLM-L6-v2 as int8 ONNX (train.export_embedder): 3.5x the speed of fp32 torch.
     "article-qa/embedder": ("qa", "models/embedder"),
+    # ms-marco-MiniLM-L-12-v2 distilled to 6 layers (train.distill_reranker): half its cost.
+    "article-qa/reranker": ("qa", "models/reranker"),
 }
 
 

@@ -33,6 +33,7 @@ def test_cases_are_kept_with_their_mode_and_read_back(reader, tmp_path, monkeypa
         "model": file_sha256(reader / "model.onnx"),
         "limit": 60,
         "read_depth": 1,
+        "reranker": Settings().reranker_model,
         "headline_max_words": Settings().headline_max_words,
         "rerank_exit": [Settings().rerank_exit_after, str(Settings().rerank_exit_score)],
     }
@@ -61,6 +62,20 @@ def test_a_cache_read_before_the_headline_rule_is_refused(reader, tmp_path, monk
     calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
     kept = json.loads(cache.read_text())
     del kept["read_with"]["headline_max_words"]
+    cache.write_text(json.dumps(kept))
+    with pytest.raises(SystemExit, match="use another file"):
+        calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
+
+
+def test_a_cache_read_with_another_reranker_is_refused(reader, tmp_path, monkeypatch) -> None:
+    """The passage score the fit weighs is the reranker's: cases read with the 12-layer
+    cross-encoder are not cases of the distilled one (or the other way round)."""
+    cache = tmp_path / "cases.json"
+    monkeypatch.setattr(calibrate, "collect", lambda *args: [CASE])
+    calibrate.cases_of(reader, "hybrid+rerank", 60, cache)
+    kept = json.loads(cache.read_text())
+    assert kept["read_with"]["reranker"] == calibrate.Settings().reranker_model
+    kept["read_with"]["reranker"] = "some/other-cross-encoder"
     cache.write_text(json.dumps(kept))
     with pytest.raises(SystemExit, match="use another file"):
         calibrate.cases_of(reader, "hybrid+rerank", 60, cache)

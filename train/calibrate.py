@@ -231,6 +231,8 @@ def cases_of(
         "model": file_sha256(reader / "model.onnx"),
         "limit": limit,
         "read_depth": read_depth,
+        # The passage score the span ranking and the confidence read is the reranker's.
+        "reranker": defaults.reranker_model,
         # A short opening paragraph is read beside read_depth's (qa.reading.neural.is_headline).
         "headline_max_words": defaults.headline_max_words,
         # The cross-encoder's early exit decides which passages are scored, so read.

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from qa.model_files import (
+    MANIFEST,
     go_offline,
     is_onnx_folder,
     onnx_session,
+    read_manifest,
     require_torch_models,
     resolve_model,
 )
+
+# The manifest format of a cross-encoder folder this project exports (train.distill_reranker).
+RERANKER_FORMAT = 1
 
 
 class Scorer(Protocol):
@@ -39,6 +45,8 @@ class OnnxCrossEncoder:
     ) -> None:
         from tokenizers import Tokenizer
 
+        if (Path(folder) / MANIFEST).is_file():  # ours: a damaged file is refused, not used
+            read_manifest(Path(folder), "reranker model", RERANKER_FORMAT)
         self.model_id = model_id
         self.batch_size = batch_size
         self.tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
