@@ -165,7 +165,7 @@ def train(out: Path, recipe: Recipe, max_steps: int | None = None) -> Path:
     the longer schedule."""
     import torch
 
-    from train.run import make_optimizer
+    from train.run import make_optimizer, resume, save_checkpoint
 
     out.mkdir(parents=True, exist_ok=True)
     groups = question_groups(recipe)
@@ -190,7 +190,7 @@ def train(out: Path, recipe: Recipe, max_steps: int | None = None) -> Path:
             log.write(json.dumps({"step": step, "loss": round(loss.item(), 4)}) + "\n")
             log.flush()
             if step % recipe.save_every == 0 or step == total:
-                save(checkpoint, model, optimizer, schedule, step)
+                save_checkpoint(checkpoint, model, optimizer, schedule, step, recipe)
     final = out / "final"
     model.save_pretrained(final, safe_serialization=True)
     (final / "recipe.json").write_text(json.dumps(asdict(recipe), indent=2), encoding="utf-8")
@@ -205,26 +205,6 @@ def training_tokenizer(max_length: int):
     tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
     return tokenizer
-
-
-def save(path: Path, model, optimizer, schedule, step: int) -> None:
-    from train.run import save_atomic
-
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
-    save_atomic({**state, "schedule": schedule.state_dict(), "step": step}, path)
-
-
-def resume(path: Path, model, optimizer, schedule) -> int:
-    """The step a checkpoint reached (0 without one), its states loaded."""
-    import torch
-
-    if not path.is_file():
-        return 0
-    state = torch.load(path, weights_only=True)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    schedule.load_state_dict(state["schedule"])
-    return int(state["step"])
 
 
 def export(model_dir: Path, folder: Path, work: Path) -> Path:
@@ -254,7 +234,7 @@ def export(model_dir: Path, folder: Path, work: Path) -> Path:
         "recipe": recipe,
         "files": files,
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     if folder.exists():
         shutil.rmtree(folder)
     staging.replace(folder)

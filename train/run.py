@@ -128,7 +128,7 @@ def train(
     total = max_steps or math.ceil(len(batches) * recipe.epochs)
     model.train()
     optimizer, schedule = make_optimizer(model, recipe, total)
-    step = _resume(out / "checkpoint.pt", model, optimizer, schedule)
+    step = resume(out / "checkpoint.pt", model, optimizer, schedule)
     print(f"{sum(map(len, batches))} windows, {total} steps; from step {step}", flush=True)
     started = time.time()
     with (
@@ -272,7 +272,7 @@ def save_final(folder: Path, model, tokenizer, recipe: Recipe) -> Path:
     return folder
 
 
-def _resume(path: Path, model, optimizer, schedule) -> int:
+def resume(path: Path, model, optimizer, schedule) -> int:
     import torch
 
     if not path.exists():
