@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.checksums import file_sha256
-from qa.retrieval.rerankers import RERANKER_FORMAT
+from qa.retrieval import RERANKER_FORMAT
 from train.convert import BERT_SHAPE, CROSS_ENCODER, cross_encoder_onnx, onnx_state_dict
 from train.data import Example, splits
 
@@ -101,7 +101,7 @@ def _closest(ex: Example, contexts: list[str]) -> list[str]:
 def teacher_logits(groups: list[tuple[str, list[str]]], cache: Path) -> list[np.ndarray]:
     """The shipped cross-encoder's logits, exactly as the pipeline's rerank computes them."""
     from qa.model_files import resolve_model
-    from qa.retrieval.rerankers import OnnxCrossEncoder
+    from qa.retrieval import OnnxCrossEncoder
 
     path = cache / "teacher.json"
     if path.is_file():

@@ -17,13 +17,17 @@ from qa.retrieval.hybrid import (
     reciprocal_rank_fusion,
 )
 from qa.retrieval.rerankers import (
+    RERANKER_FORMAT,
+    OnnxCrossEncoder,
     Scorer,
     load_cross_encoder,
 )
 
 __all__ = [
     "EMBEDDER_FORMAT",
+    "RERANKER_FORMAT",
     "VARIANTS",
+    "OnnxCrossEncoder",
     "OnnxEmbedder",
     "Retriever",
     "Scorer",
