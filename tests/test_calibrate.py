@@ -111,11 +111,12 @@ def test_cases_cut_to_a_read_depth_keep_the_candidates_of_that_many_paragraphs()
 
 
 @pytest.mark.parametrize("mode, recorded", [("hybrid+rerank", 2), ("hybrid+reader", None)])
-def test_a_fit_records_the_read_depth_its_cases_were_read_at(
+def test_a_fit_records_the_read_depth_and_reranker_its_cases_were_read_with(
     reader, tmp_path, monkeypatch, mode, recorded
 ) -> None:
-    """Two passes: the cases are read at --read-depth and the fit says so (the reader reads
-    with it at that depth); one pass reads every reranked passage, so no depth is recorded."""
+    """Two passes: the cases are read at --read-depth with the default cross-encoder and the
+    fit says so (the reader reads with it at that depth); one pass reads every reranked
+    passage by its own relevance, so neither is recorded."""
     pytest.importorskip("sklearn")
     (reader / "manifest.json").write_text(json.dumps({"format": 1, "files": {}}))
     read_at = []
@@ -148,3 +149,6 @@ def test_a_fit_records_the_read_depth_its_cases_were_read_at(
     fit = json.loads((reader / "manifest.json").read_text())["calibration"]  # its first fit
     assert fit["fitted_in"] == mode
     assert fit.get("read_depth") == recorded
+    # Two passes weigh the cross-encoder's scores, so the fit names it; one pass, its own.
+    reranker = calibrate.Settings().reranker_model if recorded else None
+    assert fit.get("reranker") == reranker

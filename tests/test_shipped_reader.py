@@ -44,6 +44,8 @@ def test_shipped_reader_is_packaged_with_a_verified_manifest() -> None:
     assert manifest["calibration"]["fitted_in"] == Settings().retrieval == "hybrid+rerank"
     # The default mode's fit is for the default read depth (its cases were read at it).
     assert manifest["calibration"]["read_depth"] == Settings().read_depth
+    # ... and weighs the default cross-encoder's passage scores (their scale is its own).
+    assert manifest["calibration"]["reranker"] == Settings().reranker_model
     assert manifest["calibrations"]["hybrid+reader"]["fitted_in"] == "hybrid+reader"
     model = OnnxSpanModel(folder)  # checksums verified; no network touched
     assert (model.max_length, model.overlap) == (manifest["max_length"], manifest["overlap"])

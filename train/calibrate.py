@@ -175,10 +175,11 @@ def print_table(table: dict[str, dict[str, dict[str, float]]], chosen: float) ->
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     cases = cases_of(args.reader, args.retrieval, args.limit, args.cache, args.read_depth)
-    depth = {}
+    two_pass = {}
     if args.retrieval != "hybrid+reader":  # one pass reads every reranked passage
         report_depths(cases, args.read_depth)
-        depth = {"read_depth": args.read_depth}
+        # The passage score the fit weighs is this cross-encoder's (one pass: the reader's own).
+        two_pass = {"read_depth": args.read_depth, "reranker": Settings().reranker_model}
     w = choose_rerank_weight(cases)
     confidence = fit_confidence(confidence_rows(cases, w))
     scored = scored_cases(cases, w, confidence)
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         "confidence": confidence.to_dict(),
         "abstain_threshold": threshold,
         "fitted_in": args.retrieval,
-        **depth,
+        **two_pass,
         "fitted_on": f"held-out slices of {', '.join(SOURCES)}: {len(cases)} cases "
         f"({', '.join(f'{sum(c.kind == k for c in cases)} {k}' for k in KINDS)})",
         "threshold_rule": "max of (F1 on answerable + share of negatives refused) / 2, pooled",
