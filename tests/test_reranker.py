@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,94 @@ def test_a_damaged_shipped_reranker_is_refused(shipped, tmp_path):
     model.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="damaged"):
         load_cross_encoder(str(folder))
+
+
+def test_a_student_goes_on_from_a_shipped_student_folder():
+    """``--init``: the int8 student rebuilt in fp32 scores as the folder's ONNX model does."""
+    pytest.importorskip("torch")
+    from train.distill_reranker import student
+
+    question = "When will construction of the solar farm begin?"
+    folder = resolve_model(STUDENT)
+    shipped = OnnxCrossEncoder(folder, STUDENT).score(question, PARAGRAPHS)
+    rebuilt = _torch_scores(student(init=str(folder)).eval(), question, PARAGRAPHS)
+    assert np.argmax(rebuilt) == np.argmax(shipped) == 1
+    assert np.max(np.abs(rebuilt - shipped)) < 1.0
+
+
+def test_coqa_turns_are_resolved_and_read_in_their_rationale_s_paragraph(tmp_path):
+    from train.data import COQA, coqa_turns
+
+    story = "Tom Hale lives in Leeds.\n\nHe keeps two dogs, Rex and Fido.\n\nHe is a baker."
+    turns = [
+        ("Where does Tom Hale live?", "Leeds", story.index("Leeds")),
+        ("How many dogs does he keep?", "two", story.index("two")),
+        ("Is he married?", "unknown", -1),
+        ("What is his job?", "baker", story.index("baker")),
+    ]
+    data = {"data": [{
+        "id": "s1", "story": story,
+        "questions": [{"input_text": q, "turn_id": i} for i, (q, _, _) in enumerate(turns)],
+        "answers": [{"input_text": a, "span_start": at, "span_end": at + len(a) if at >= 0 else -1,
+                     "span_text": a, "turn_id": i} for i, (_, a, at) in enumerate(turns)],
+    }]}  # fmt: skip
+    (tmp_path / COQA).parent.mkdir(parents=True)
+    (tmp_path / COQA).write_text(json.dumps(data), encoding="utf-8")
+    examples = coqa_turns(tmp_path)
+    assert [ex.answers for ex in examples] == [("Leeds",), ("two",), ("baker",)]  # no "unknown"
+    assert examples[1].question == "How many dogs does Tom Hale keep?"  # as the pipeline would
+    assert examples[1].context == "He keeps two dogs, Rex and Fido."
+    for ex in examples:
+        assert ex.context[ex.start : ex.end] == ex.answers[0]
+        assert ex.context in story.split("\n\n") and ex.article == 0
+
+
+@pytest.mark.parametrize(
+    "capability, bf16", [("AVX512", True), ("AVX2", False), ("DEFAULT", False)]
+)
+def test_training_autocasts_to_bf16_only_where_the_cpu_has_avx512(monkeypatch, capability, bf16):
+    """On an AVX2-only CPU torch emulates bf16: a distillation step took 132 s, 10 s in fp32."""
+    torch = pytest.importorskip("torch")
+    from train.run import cpu_autocast
+
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    with cpu_autocast():
+        assert torch.is_autocast_enabled("cpu") is bf16
+
+
+def test_teacher_scores_are_cached_per_mix_of_questions(tmp_path, monkeypatch):
+    """Scores cached for one --questions mix are never read back as another mix's targets."""
+    import qa.retrieval
+    from train.distill_reranker import teacher_logits
+
+    scored = []
+
+    class Teacher:
+        def __init__(self, *args):
+            pass
+
+        def score(self, question, passages):
+            scored.append(question)
+            return np.full(len(passages), float(len(question)), dtype=np.float32)
+
+    monkeypatch.setattr(qa.retrieval, "OnnxCrossEncoder", Teacher)
+    one = [("Who won?", ["a", "b"])]
+    other = [("Where was it held?", ["a", "b"])]
+    assert teacher_logits(one, tmp_path)[0].tolist() == [8.0, 8.0]
+    assert teacher_logits(other, tmp_path)[0].tolist() == [18.0, 18.0]  # not one's scores
+    assert teacher_logits(one, tmp_path)[0].tolist() == [8.0, 8.0]
+    assert scored == ["Who won?", "Where was it held?"]  # the third call read its cache
+
+
+def test_a_student_keeps_the_layers_its_recipe_names():
+    pytest.importorskip("torch")
+    from train.distill_reranker import Recipe, recipe_layers, student, teacher_layers
+
+    eight = Recipe(layers="0,2,3,5,6,8,9,11")
+    assert student(recipe_layers(eight)).config.num_hidden_layers == 8
+    # Going on from a student keeps all of its layers, whatever the new recipe's default.
+    assert student(init=str(resolve_model(STUDENT))).config.num_hidden_layers == 6
+    # The manifest names the teacher's layers of the first run of a chain of continuations.
+    chain = {"layers": "0,11", "init": "x", "continued_from": {"layers": "0,2,3,5,6,8,9,11"}}
+    assert teacher_layers(chain) == [0, 2, 3, 5, 6, 8, 9, 11]
+    assert teacher_layers({"questions": "nyt=1"}) == list(KEPT_LAYERS)  # recipes before layers

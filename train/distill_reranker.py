@@ -6,18 +6,23 @@ choice of layers: the first and the last kept), trained to give the teacher's lo
 same (question, passage) pairs: MSE on the logit, so the scale the confidence model and the
 cross-article margin read stays the teacher's, plus a listwise KL term over each question's
 passages, since the order is what the rerank is for. Pairs come from training questions only
-(``train.data.splits``: SQuAD 1-21, NYT and new Wikipedia minus their held-out articles): each
+(``train.data.splits``: SQuAD 1-21, NYT and new Wikipedia minus their held-out articles, Natural
+Questions and Quoref minus their dev passages; ``train.data.coqa_turns``: CoQA's training
+dialogues, each turn resolved as the pipeline resolves a follow-up): each
 question with its own paragraph and the three paragraphs of its article that share most of its
 words (the passages a rerank must tell apart), and for a third of them one paragraph of another
 article in place of the last.
 
 ``python -m train.distill_reranker --out DIR`` checkpoints to DIR every 50 steps and resumes
-from DIR/checkpoint.pt; ``--export qa/models/reranker`` writes the int8 ONNX folder.
+from DIR/checkpoint.pt; ``--export qa/models/reranker`` writes the int8 ONNX folder; ``--init
+qa/models/reranker`` starts from the shipped student instead of the teacher's layers; ``--layers
+0,2,3,5,6,8,9,11`` keeps 8 of them instead of 6.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -32,7 +37,7 @@ import numpy as np
 from qa.checksums import file_sha256
 from qa.retrieval import RERANKER_FORMAT
 from train.convert import BERT_SHAPE, CROSS_ENCODER, cross_encoder_onnx, onnx_state_dict
-from train.data import Example, splits
+from train.data import Example, coqa_turns, splits
 
 KEPT_LAYERS = (0, 2, 4, 7, 9, 11)
 GROUP = 4  # passages a question is scored against
@@ -52,6 +57,10 @@ class Recipe:
     cross_article: float = 0.33
     seed: int = 13
     save_every: int = 50
+    # The teacher's layers the student keeps (8 of 12: "0,2,3,5,6,8,9,11").
+    layers: str = ",".join(map(str, KEPT_LAYERS))
+    # An int8 student folder to go on from (a new mix for a shipped student); "" = the teacher.
+    init: str = ""
 
 
 def _words(text: str) -> list[str]:
@@ -65,11 +74,16 @@ def question_groups(recipe: Recipe) -> list[tuple[str, list[str]]]:
     groups = []
     for item in recipe.questions.split(","):
         name, count = item.split("=")
-        pool = [ex for ex in train[name] if ex.start >= 0]
-        articles = _articles(train[name])
+        examples = coqa_turns() if name == "coqa" else train[name]
+        pool = [ex for ex in examples if ex.start >= 0]
+        articles = _articles(examples)
         every = [c for contexts in articles.values() for c in contexts]
+        frequencies: dict[tuple[str, int], Counter[str]] = {}
         for ex in rng.sample(pool, min(int(count), len(pool))):
-            passages = [ex.context, *_closest(ex, articles[(ex.source, ex.article)])]
+            key = (ex.source, ex.article)
+            if key not in frequencies:  # NQ is one "article" of 16k passages: count it once
+                frequencies[key] = Counter(w for c in articles[key] for w in set(_words(c)))
+            passages = [ex.context, *_closest(ex, articles[key], frequencies[key])]
             if len(passages) > 1 and rng.random() < recipe.cross_article:
                 passages[-1] = rng.choice(every)
             groups.append((ex.question, passages))
@@ -86,9 +100,10 @@ def _articles(examples: list[Example]) -> dict[tuple[str, int], list[str]]:
     return articles
 
 
-def _closest(ex: Example, contexts: list[str]) -> list[str]:
-    """The article's other paragraphs sharing most of the question's words, idf-weighted."""
-    df = Counter(w for c in contexts for w in set(_words(c)))
+def _closest(ex: Example, contexts: list[str], df: Counter[str] | None = None) -> list[str]:
+    """The article's other paragraphs sharing most of the question's words, idf-weighted
+    (``df``: in how many of ``contexts`` each word is, counted here if not given)."""
+    df = df if df is not None else Counter(w for c in contexts for w in set(_words(c)))
     asked = set(_words(ex.question))
 
     def overlap(context: str) -> float:
@@ -103,7 +118,9 @@ def teacher_logits(groups: list[tuple[str, list[str]]], cache: Path) -> list[np.
     from qa.model_files import resolve_model
     from qa.retrieval import OnnxCrossEncoder
 
-    path = cache / "teacher.json"
+    # Keyed on the groups: another --questions mix in the same folder gets its own scores.
+    key = hashlib.sha256(json.dumps(groups).encode("utf-8")).hexdigest()[:16]
+    path = cache / f"teacher-{key}.json"
     if path.is_file():
         return [np.asarray(s, dtype=np.float32) for s in json.loads(path.read_text())]
     teacher = OnnxCrossEncoder(resolve_model(CROSS_ENCODER), CROSS_ENCODER)
@@ -112,12 +129,16 @@ def teacher_logits(groups: list[tuple[str, list[str]]], cache: Path) -> list[np.
     return scores
 
 
-def student(layers: tuple[int, ...] = KEPT_LAYERS):
-    """The teacher (dequantized from its int8 ONNX file) with only ``layers`` kept."""
+def student(layers: tuple[int, ...] = KEPT_LAYERS, init: str = ""):
+    """The teacher (dequantized from its int8 ONNX file) with only ``layers`` kept; or, given
+    ``init``, the int8 student in that folder, dequantized, to go on training."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    state = onnx_state_dict(cross_encoder_onnx())
+    state = onnx_state_dict(Path(init) / "model.onnx" if init else cross_encoder_onnx())
+    if init:  # the student's own layers, all kept
+        found = {re.match(r"bert\.encoder\.layer\.(\d+)\.", n) for n in state}
+        layers = tuple(range(len({int(m[1]) for m in found if m})))
     keep = {old: new for new, old in enumerate(layers)}
     renamed = {}
     for name, value in state.items():
@@ -132,9 +153,22 @@ def student(layers: tuple[int, ...] = KEPT_LAYERS):
     return model
 
 
+def recipe_layers(recipe: Recipe) -> tuple[int, ...]:
+    return tuple(int(n) for n in recipe.layers.split(","))
+
+
+def teacher_layers(recipe: dict) -> list[int]:
+    """The teacher's layers a student holds: its first recipe's (a continued one has its own)."""
+    while "continued_from" in recipe:
+        recipe = recipe["continued_from"]
+    return [int(n) for n in recipe.get("layers", ",".join(map(str, KEPT_LAYERS))).split(",")]
+
+
 def batch_loss(model, tokenizer, batch, recipe: Recipe):
     import torch
     import torch.nn.functional as F
+
+    from train.run import cpu_autocast
 
     questions = [q for (q, passages), _ in batch for _ in passages]
     passages = [p for (_, ps), _ in batch for p in ps]
@@ -144,7 +178,7 @@ def batch_loss(model, tokenizer, batch, recipe: Recipe):
         "attention_mask": torch.tensor([e.attention_mask for e in encodings]),
         "token_type_ids": torch.tensor([e.type_ids for e in encodings]),
     }
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with cpu_autocast():
         logits = model(**inputs).logits.float().reshape(-1)
     target = torch.tensor(np.concatenate([t for _, t in batch]))
     loss = F.mse_loss(logits, target)
@@ -174,7 +208,7 @@ def train(out: Path, recipe: Recipe, max_steps: int | None = None) -> Path:
     size = recipe.groups_per_batch
     batches = [data[i : i + size] for i in range(0, len(data), size)]
     total = int(len(batches) * recipe.epochs)
-    model = student().train()
+    model = student(recipe_layers(recipe), recipe.init).train()
     optimizer, schedule = make_optimizer(model, recipe, total)
     checkpoint = out / "checkpoint.pt"
     step = resume(checkpoint, model, optimizer, schedule)
@@ -226,11 +260,14 @@ def export(model_dir: Path, folder: Path, work: Path) -> Path:
     quantize(work / "reranker.fused.onnx", staging / "model.onnx")
     shutil.copyfile(cross_encoder_onnx().parent / "tokenizer.json", staging / "tokenizer.json")
     recipe = json.loads((model_dir / "recipe.json").read_text(encoding="utf-8"))
+    if recipe.get("init"):  # the student it went on from, and that one's own recipe
+        earlier = json.loads((Path(recipe["init"]) / "manifest.json").read_text("utf-8"))
+        recipe["continued_from"] = earlier["recipe"]
     files = {n: file_sha256(staging / n) for n in ("model.onnx", "tokenizer.json")}
     manifest = {
         "format": RERANKER_FORMAT,
         "teacher": CROSS_ENCODER,
-        "layers": list(KEPT_LAYERS),
+        "layers": teacher_layers(recipe),
         "recipe": recipe,
         "files": files,
     }
