@@ -218,3 +218,17 @@ def test_a_student_keeps_the_layers_its_recipe_names():
     chain = {"layers": "0,11", "init": "x", "continued_from": {"layers": "0,2,3,5,6,8,9,11"}}
     assert teacher_layers(chain) == [0, 2, 3, 5, 6, 8, 9, 11]
     assert teacher_layers({"questions": "nyt=1"}) == list(KEPT_LAYERS)  # recipes before layers
+
+
+def test_chunked_groups_hold_the_chunk_of_the_answer_as_the_index_cuts_it():
+    from qa.settings import Settings
+    from train.distill_reranker import _as_chunks
+
+    long = " ".join(f"Sentence {i} tells of the solar farm's part number {i}." for i in range(60))
+    at = long.index("part number 41")
+    ex = Example("q", "nyt", "What is part 41?", long, at, at + 14, ("part number 41",), 3)
+    (moved,), chunked = _as_chunks([ex], {("nyt", 3): [long, PARAGRAPHS[2]]})
+    assert moved.context[moved.start : moved.end] == "part number 41"
+    assert moved.context in long and len(moved.context) <= Settings().chunk_size
+    assert len(chunked[("nyt", 3)]) > 2 and PARAGRAPHS[2] in chunked[("nyt", 3)]
+    assert all(len(c) <= Settings().chunk_size for c in chunked[("nyt", 3)])

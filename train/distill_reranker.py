@@ -16,7 +16,8 @@ article in place of the last.
 ``python -m train.distill_reranker --out DIR`` checkpoints to DIR every 50 steps and resumes
 from DIR/checkpoint.pt; ``--export qa/models/reranker`` writes the int8 ONNX folder; ``--init
 qa/models/reranker`` starts from the shipped student instead of the teacher's layers; ``--layers
-0,2,3,5,6,8,9,11`` keeps 8 of them instead of 6.
+0,2,3,5,6,8,9,11`` keeps 8 of them instead of 6; ``--passages chunks --max-length 320`` trains on
+the chunks the pipeline's rerank scores (cut as the index cuts paragraphs), at its length.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import random
 import re
 import shutil
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,8 @@ class Recipe:
     save_every: int = 50
     # The teacher's layers the student keeps (8 of 12: "0,2,3,5,6,8,9,11").
     layers: str = ",".join(map(str, KEPT_LAYERS))
+    # "chunks": passages cut as the index cuts them, the texts the pipeline's rerank scores.
+    passages: str = "paragraphs"
     # An int8 student folder to go on from (a new mix for a shipped student); "" = the teacher.
     init: str = ""
 
@@ -68,7 +71,8 @@ def _words(text: str) -> list[str]:
 
 
 def question_groups(recipe: Recipe) -> list[tuple[str, list[str]]]:
-    """(question, passages): its own paragraph first, then its article's closest others."""
+    """(question, passages): its own paragraph (or chunk) first, then its article's closest
+    others."""
     train, _ = splits()
     rng = random.Random(recipe.seed)
     groups = []
@@ -77,9 +81,12 @@ def question_groups(recipe: Recipe) -> list[tuple[str, list[str]]]:
         examples = coqa_turns() if name == "coqa" else train[name]
         pool = [ex for ex in examples if ex.start >= 0]
         articles = _articles(examples)
+        chosen = rng.sample(pool, min(int(count), len(pool)))
+        if recipe.passages == "chunks":
+            chosen, articles = _as_chunks(chosen, articles)
         every = [c for contexts in articles.values() for c in contexts]
         frequencies: dict[tuple[str, int], Counter[str]] = {}
-        for ex in rng.sample(pool, min(int(count), len(pool))):
+        for ex in chosen:
             key = (ex.source, ex.article)
             if key not in frequencies:  # NQ is one "article" of 16k passages: count it once
                 frequencies[key] = Counter(w for c in articles[key] for w in set(_words(c)))
@@ -89,6 +96,33 @@ def question_groups(recipe: Recipe) -> list[tuple[str, list[str]]]:
             groups.append((ex.question, passages))
     rng.shuffle(groups)
     return groups
+
+
+def _as_chunks(
+    examples: list[Example], articles: dict[tuple[str, int], list[str]]
+) -> tuple[list[Example], dict[tuple[str, int], list[str]]]:
+    """The passages as the pipeline's rerank sees them: each paragraph cut as the index cuts
+    it (``Settings().chunk_size`` / ``chunk_overlap``), each question in the chunk where its
+    answer starts. Only the articles of ``examples`` are cut (NQ is one of 16k passages)."""
+    from qa.documents import make_splitter, split_with_offsets
+    from qa.settings import Settings
+
+    settings = Settings()
+    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+    cut: dict[str, list[tuple[int, int]]] = {}
+    for key in {(ex.source, ex.article) for ex in examples}:
+        for context in articles[key]:
+            cut[context] = split_with_offsets(context, splitter) or [(0, len(context))]
+    chunked = {
+        key: [c[a:b] for c in contexts for a, b in cut[c]]
+        for key, contexts in articles.items()
+        if all(c in cut for c in contexts)
+    }
+    moved = []
+    for ex in examples:
+        a, b = next(((a, b) for a, b in cut[ex.context] if a <= ex.start < b), cut[ex.context][0])
+        moved.append(replace(ex, context=ex.context[a:b], start=ex.start - a, end=ex.end - a))
+    return moved, chunked
 
 
 def _articles(examples: list[Example]) -> dict[tuple[str, int], list[str]]:
