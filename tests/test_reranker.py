@@ -232,3 +232,10 @@ def test_chunked_groups_hold_the_chunk_of_the_answer_as_the_index_cuts_it():
     assert moved.context in long and len(moved.context) <= Settings().chunk_size
     assert len(chunked[("nyt", 3)]) > 2 and PARAGRAPHS[2] in chunked[("nyt", 3)]
     assert all(len(c) <= Settings().chunk_size for c in chunked[("nyt", 3)])
+
+
+def test_a_mistyped_passages_setting_is_refused_not_read_as_paragraphs():
+    from train.distill_reranker import Recipe
+
+    with pytest.raises(ValueError, match="'paragraphs' or 'chunks'"):
+        question_groups(Recipe(passages="chunk"))

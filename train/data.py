@@ -199,32 +199,32 @@ COQA = "train/coqa_wikipedia_gutenberg.json"
 def coqa_turns(data_dir: Path = DATA_DIR) -> list[Example]:
     """CoQA's training dialogues (its wikipedia and gutenberg stories) as single questions, each
     turn made self-contained from the earlier ones as the pipeline resolves a follow-up
-    (``qa.answering.resolve_conversation``), in the story's paragraph holding its rationale.
-    Short, elliptical questions ("for what?", "Was he troubled by ghosts") that the other
-    sources hardly hold; "unknown" turns are left out."""
+    (``qa.answering.resolve_conversation``), in the story's paragraph holding its rationale,
+    paragraphed as ``qa eval --set coqa`` paragraphs a story. Short, elliptical questions ("for
+    what?", "Was he troubled by ghosts") that the other sources hardly hold; "unknown" turns
+    are left out."""
+    from eval.external import is_unknown, story_text
     from qa.answering import resolve_conversation
+    from qa.documents import split_paragraphs
 
     data = json.loads((data_dir / COQA).read_text(encoding="utf-8"))["data"]
     examples = []
     for number, story in enumerate(data):
         asked = [q["input_text"] for q in story["questions"]]
         history, last = resolve_conversation(asked[:-1], asked[-1])
-        blocks = _blocks(story["story"])
+        text, mapping = story_text(story["story"])
+        paragraphs = split_paragraphs(story["id"], text)
         pairs = zip([*history, last], story["answers"], strict=True)
         for turn, (question, answer) in enumerate(pairs):
-            start, end = answer["span_start"], answer["span_end"]
-            block = next(((a, b) for a, b in blocks if a <= start < b), None)
-            if block is None or answer["input_text"].strip().lower().rstrip(".") == "unknown":
+            if is_unknown(answer):
                 continue
-            a, b = block
+            start, end = mapping[answer["span_start"]], mapping[answer["span_end"]]
+            p = next((p for p in paragraphs if p.start <= start < p.end), None)
+            if p is None:
+                continue
             examples.append(
-                Example(f"coqa-{story['id']}-{turn}", "coqa", question, story["story"][a:b],
-                        start - a, min(end, b) - a, (answer["input_text"],), number)
+                Example(f"coqa-{story['id']}-{turn}", "coqa", question, p.text,
+                        start - p.start, min(end, p.end) - p.start, (answer["input_text"],),
+                        number)
             )  # fmt: skip
     return examples
-
-
-def _blocks(story: str) -> list[tuple[int, int]]:
-    """The story's paragraphs: blank-line separated, or each line where it has no blank line."""
-    pattern = r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)" if re.search(r"\n\s*\n", story) else r"[^\n]+"
-    return [(m.start(), m.end()) for m in re.finditer(pattern, story, re.DOTALL)]

@@ -73,6 +73,8 @@ def _words(text: str) -> list[str]:
 def question_groups(recipe: Recipe) -> list[tuple[str, list[str]]]:
     """(question, passages): its own paragraph (or chunk) first, then its article's closest
     others."""
+    if recipe.passages not in ("paragraphs", "chunks"):
+        raise ValueError(f"passages must be 'paragraphs' or 'chunks', not {recipe.passages!r}")
     train, _ = splits()
     rng = random.Random(recipe.seed)
     groups = []
@@ -171,8 +173,8 @@ def student(layers: tuple[int, ...] = KEPT_LAYERS, init: str = ""):
 
     state = onnx_state_dict(Path(init) / "model.onnx" if init else cross_encoder_onnx())
     if init:  # the student's own layers, all kept
-        found = {re.match(r"bert\.encoder\.layer\.(\d+)\.", n) for n in state}
-        layers = tuple(range(len({int(m[1]) for m in found if m})))
+        found = {m[1] for n in state if (m := re.match(r"bert\.encoder\.layer\.(\d+)\.", n))}
+        layers = tuple(range(len(found)))
     keep = {old: new for new, old in enumerate(layers)}
     renamed = {}
     for name, value in state.items():
@@ -192,10 +194,11 @@ def recipe_layers(recipe: Recipe) -> tuple[int, ...]:
 
 
 def teacher_layers(recipe: dict) -> list[int]:
-    """The teacher's layers a student holds: its first recipe's (a continued one has its own)."""
+    """The teacher's layers a student holds: its first recipe's (a continued one has its own;
+    a recipe from before ``layers`` kept the default ones)."""
     while "continued_from" in recipe:
         recipe = recipe["continued_from"]
-    return [int(n) for n in recipe.get("layers", ",".join(map(str, KEPT_LAYERS))).split(",")]
+    return list(recipe_layers(Recipe(layers=recipe.get("layers", Recipe.layers))))
 
 
 def batch_loss(model, tokenizer, batch, recipe: Recipe):
